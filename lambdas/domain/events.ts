@@ -1,0 +1,201 @@
+import { createHash } from 'node:crypto';
+import * as z from 'zod/mini';
+import { currencySchema, minorUnitsSchema } from './money';
+
+/**
+ * The canonical event model. Every vendor adapter maps into these shapes; every consumer reads
+ * only these. On the bus: Source `revbridge.<vendor>`, DetailType = `type`, Detail = the envelope.
+ */
+
+export const VENDORS = ['stripe', 'netsuite', 'salesforce', 'hubspot', 'revbridge'] as const;
+export type Vendor = (typeof VENDORS)[number];
+
+export const EVENT_TYPES = [
+  'billing.invoice.finalized',
+  'billing.invoice.paid',
+  'billing.payment.failed',
+  'billing.credit_note.created',
+  'billing.subscription.created',
+  'billing.subscription.updated',
+  'billing.subscription.canceled',
+  'erp.invoice.posted',
+  'ops.exception.opened',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+const isoTimestamp = z.string().check(z.iso.datetime({ offset: true }));
+
+export const customerRefSchema = z.object({
+  billingId: z.string(),
+  email: z.nullable(z.string()),
+  name: z.nullable(z.string()),
+});
+
+export const invoiceLineSchema = z.object({
+  id: z.string(),
+  description: z.nullable(z.string()),
+  quantity: z.int(),
+  amount: minorUnitsSchema,
+  priceId: z.nullable(z.string()),
+  productId: z.nullable(z.string()),
+  periodStart: z.nullable(isoTimestamp),
+  periodEnd: z.nullable(isoTimestamp),
+});
+
+export const invoiceSchema = z.object({
+  id: z.string(),
+  number: z.nullable(z.string()),
+  customer: customerRefSchema,
+  subscriptionId: z.nullable(z.string()),
+  currency: currencySchema,
+  status: z.string(),
+  lines: z.array(invoiceLineSchema),
+  subtotal: minorUnitsSchema,
+  tax: minorUnitsSchema,
+  total: minorUnitsSchema,
+  amountDue: minorUnitsSchema,
+  amountPaid: minorUnitsSchema,
+  issuedAt: isoTimestamp,
+  dueAt: z.nullable(isoTimestamp),
+});
+export type Invoice = z.infer<typeof invoiceSchema>;
+
+export const paymentSchema = z.object({
+  invoiceId: z.string(),
+  customerBillingId: z.string(),
+  paymentId: z.nullable(z.string()),
+  amount: minorUnitsSchema,
+  currency: currencySchema,
+  paidAt: isoTimestamp,
+  failureReason: z.nullable(z.string()),
+  attemptCount: z.int(),
+});
+export type Payment = z.infer<typeof paymentSchema>;
+
+export const creditNoteSchema = z.object({
+  id: z.string(),
+  number: z.nullable(z.string()),
+  invoiceId: z.string(),
+  customerBillingId: z.string(),
+  currency: currencySchema,
+  total: minorUnitsSchema,
+  reason: z.nullable(z.string()),
+  issuedAt: isoTimestamp,
+});
+export type CreditNote = z.infer<typeof creditNoteSchema>;
+
+export const subscriptionSchema = z.object({
+  id: z.string(),
+  customerBillingId: z.string(),
+  status: z.string(),
+  currency: currencySchema,
+  items: z.array(z.object({ id: z.string(), priceId: z.string(), quantity: z.int() })),
+  currentPeriodStart: z.nullable(isoTimestamp),
+  currentPeriodEnd: z.nullable(isoTimestamp),
+  cancelAt: z.nullable(isoTimestamp),
+  canceledAt: z.nullable(isoTimestamp),
+  metadata: z.record(z.string(), z.string()),
+});
+export type Subscription = z.infer<typeof subscriptionSchema>;
+
+export const invoicePostedSchema = z.object({
+  invoiceId: z.string(),
+  erpInvoiceId: z.string(),
+  erpCustomerId: z.string(),
+  total: minorUnitsSchema,
+  currency: currencySchema,
+});
+export type InvoicePosted = z.infer<typeof invoicePostedSchema>;
+
+export const exceptionSchema = z.object({
+  exceptionId: z.string(),
+  flow: z.string(),
+  code: z.string(),
+  message: z.string(),
+  eventId: z.string(),
+  eventType: z.string(),
+});
+export type ExceptionOpened = z.infer<typeof exceptionSchema>;
+
+const dataSchemas = {
+  'billing.invoice.finalized': invoiceSchema,
+  'billing.invoice.paid': paymentSchema,
+  'billing.payment.failed': paymentSchema,
+  'billing.credit_note.created': creditNoteSchema,
+  'billing.subscription.created': subscriptionSchema,
+  'billing.subscription.updated': subscriptionSchema,
+  'billing.subscription.canceled': subscriptionSchema,
+  'erp.invoice.posted': invoicePostedSchema,
+  'ops.exception.opened': exceptionSchema,
+} as const satisfies Record<EventType, z.ZodMiniType>;
+
+export type EventData = { [K in EventType]: z.infer<(typeof dataSchemas)[K]> };
+
+export const sourceSchema = z.object({
+  vendor: z.enum(VENDORS),
+  account: z.string(),
+  eventId: z.string(),
+});
+
+const envelopeBase = {
+  id: z.string().check(z.minLength(1)),
+  version: z.int(),
+  occurredAt: isoTimestamp,
+  source: sourceSchema,
+  correlationId: z.string(),
+  causationId: z.nullable(z.string()),
+};
+
+export type CanonicalEvent<T extends EventType = EventType> = {
+  [K in T]: {
+    id: string;
+    type: K;
+    version: number;
+    occurredAt: string;
+    source: z.infer<typeof sourceSchema>;
+    correlationId: string;
+    causationId: string | null;
+    data: EventData[K];
+  };
+}[T];
+
+/** Parses an envelope of one of the given types; the message names the first failing field. */
+export const parseEvent = <T extends EventType>(
+  value: unknown,
+  ...types: readonly T[]
+): CanonicalEvent<T> => {
+  const head = z.object({ ...envelopeBase, type: z.enum(EVENT_TYPES) }).safeParse(value);
+  if (!head.success) throw new EnvelopeError(describeIssues(head.error.issues));
+  const type = head.data.type as T;
+  if (types.length > 0 && !types.includes(type)) {
+    throw new EnvelopeError(`type: expected one of ${types.join(', ')}, got ${type}`);
+  }
+  const data = dataSchemas[type].safeParse((value as { data?: unknown }).data);
+  if (!data.success) throw new EnvelopeError(describeIssues(data.error.issues, 'data'));
+  return { ...head.data, type, data: data.data } as CanonicalEvent<T>;
+};
+
+export class EnvelopeError extends Error {
+  override readonly name = 'EnvelopeError' as const;
+}
+
+/** `path.to.field: message`, for every issue, so a rejected payload says exactly what is wrong. */
+export const describeIssues = (
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  prefix?: string,
+): string =>
+  issues
+    .map((issue) => {
+      const path = [...(prefix ? [prefix] : []), ...issue.path.map(String)].join('.');
+      return `${path || '(root)'}: ${issue.message}`;
+    })
+    .join('; ');
+
+/**
+ * Deterministic id: the same vendor event always maps to the same canonical id, so a webhook
+ * delivered twice is deduplicated downstream by the idempotency table.
+ */
+export const canonicalEventId = (vendor: Vendor, account: string, vendorEventId: string, type: string): string =>
+  `evt_${createHash('sha256').update(`${vendor}\u0000${account}\u0000${vendorEventId}\u0000${type}`).digest('hex').slice(0, 32)}`;
+
+export const busSource = (vendor: Vendor): string => `revbridge.${vendor}`;
