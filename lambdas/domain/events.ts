@@ -195,7 +195,12 @@ export const describeIssues = (
  * Deterministic id: the same vendor event always maps to the same canonical id, so a webhook
  * delivered twice is deduplicated downstream by the idempotency table.
  */
-export const canonicalEventId = (vendor: Vendor, account: string, vendorEventId: string, type: string): string =>
+export const canonicalEventId = (
+  vendor: Vendor,
+  account: string,
+  vendorEventId: string,
+  type: string,
+): string =>
   `evt_${createHash('sha256').update(`${vendor}\u0000${account}\u0000${vendorEventId}\u0000${type}`).digest('hex').slice(0, 32)}`;
 
 export const busSource = (vendor: Vendor): string => `revbridge.${vendor}`;

@@ -49,7 +49,8 @@ export const isPermanent = (error: unknown): error is PermanentError =>
   error instanceof Error && error.name === 'PermanentError';
 
 /** Unknown errors are treated as transient: a retry is cheap, losing an invoice is not. */
-export const classify = (error: unknown): 'transient' | 'permanent' => (isPermanent(error) ? 'permanent' : 'transient');
+export const classify = (error: unknown): 'transient' | 'permanent' =>
+  isPermanent(error) ? 'permanent' : 'transient';
 
 /** A message that is safe to log or show: no stack, no payload, never the cause's text. */
 export const safeMessage = (error: unknown): string => {

@@ -1,0 +1,159 @@
+import { createHmac } from 'node:crypto';
+import OAuth from 'oauth-1.0a';
+import { PermanentError, TransientError } from '../../shared/errors';
+
+/**
+ * NetSuite REST record API client: token-based authentication (OAuth 1.0a, HMAC-SHA256, realm =
+ * account id) signed with the `oauth-1.0a` package, upserts by external id, and every failure
+ * classified as transient or permanent.
+ * https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1540391670.html
+ */
+
+export interface NetSuiteCredentials {
+  readonly accountId: string;
+  readonly consumerKey: string;
+  readonly consumerSecret: string;
+  readonly tokenId: string;
+  readonly tokenSecret: string;
+}
+
+export interface NetSuiteClientOptions {
+  /** e.g. `https://1234567.suitetalk.api.netsuite.com` (no trailing slash). */
+  readonly baseUrl: string;
+  readonly credentials: () => Promise<NetSuiteCredentials>;
+  /** Per request. @default 10000 */
+  readonly timeoutMs?: number;
+  readonly fetchImpl?: typeof fetch;
+}
+
+export type RecordType = 'customer' | 'salesOrder' | 'invoice' | 'customerPayment' | 'creditMemo';
+
+export interface NetSuiteRecord {
+  readonly id: string;
+  readonly externalId?: string;
+  readonly [field: string]: unknown;
+}
+
+interface NetSuiteErrorBody {
+  title?: string;
+  'o:errorDetails'?: { detail?: string; 'o:errorCode'?: string }[];
+}
+
+/** NetSuite signals governance limits with these codes, sometimes on a 400 rather than a 429. */
+const THROTTLE_CODES = new Set([
+  'CONCURRENCY_LIMIT_EXCEEDED',
+  'REQUEST_LIMIT_EXCEEDED',
+  'SSS_REQUEST_LIMIT_EXCEEDED',
+]);
+
+const RECORD_PATH = '/services/rest/record/v1';
+
+const retryAfterSeconds = (value: string | null): number | undefined => {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+};
+
+export class NetSuiteClient {
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: NetSuiteClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.fetchImpl = options.fetchImpl ?? fetch;
+  }
+
+  /** Creates or replaces the record whose external id is given; returns its internal id. */
+  async upsert(type: RecordType, externalId: string, body: Record<string, unknown>): Promise<string> {
+    const path = `${RECORD_PATH}/${type}/eid:${encodeURIComponent(externalId)}`;
+    const response = await this.request('PUT', path, body);
+    const id = internalIdFrom(response.headers.get('location'));
+    if (id) return id;
+    // Some accounts omit Location on an update: read the record back to learn its id.
+    const record = await this.getByExternalId(type, externalId);
+    if (!record)
+      throw new TransientError(`${type} ${externalId} not readable after upsert`, {
+        code: 'UpsertUnconfirmed',
+      });
+    return record.id;
+  }
+
+  async getByExternalId(type: RecordType, externalId: string): Promise<NetSuiteRecord | null> {
+    const path = `${RECORD_PATH}/${type}/eid:${encodeURIComponent(externalId)}`;
+    try {
+      const response = await this.request('GET', path);
+      return (await response.json()) as NetSuiteRecord;
+    } catch (error) {
+      if (error instanceof PermanentError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  private async request(
+    method: 'GET' | 'PUT' | 'POST' | 'PATCH',
+    path: string,
+    body?: unknown,
+  ): Promise<Response> {
+    const credentials = await this.options.credentials();
+    const url = `${this.options.baseUrl}${path}`;
+    const oauth = new OAuth({
+      consumer: { key: credentials.consumerKey, secret: credentials.consumerSecret },
+      signature_method: 'HMAC-SHA256',
+      realm: credentials.accountId,
+      hash_function: (base, key) => createHmac('sha256', key).update(base).digest('base64'),
+    });
+    const authorization = oauth.toHeader(
+      oauth.authorize({ url, method }, { key: credentials.tokenId, secret: credentials.tokenSecret }),
+    ).Authorization;
+
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, {
+        method,
+        headers: {
+          authorization,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      const code = error instanceof Error && error.name === 'TimeoutError' ? 'Timeout' : 'NetworkError';
+      throw new TransientError(`NetSuite ${method} ${path} did not answer`, { code }, { cause: error });
+    }
+    if (response.ok) return response;
+    throw await classifyFailure(response, method, path);
+  }
+}
+
+const internalIdFrom = (location: string | null): string | undefined => {
+  const match = location?.match(/\/([^/]+)\/?$/);
+  return match?.[1] && !match[1].startsWith('eid:') ? decodeURIComponent(match[1]) : undefined;
+};
+
+const classifyFailure = async (response: Response, method: string, path: string): Promise<Error> => {
+  let detail = '';
+  let code = `HTTP${response.status}`;
+  try {
+    const body = (await response.json()) as NetSuiteErrorBody;
+    const first = body['o:errorDetails']?.[0];
+    code = first?.['o:errorCode'] ?? code;
+    detail = first?.detail ?? body.title ?? '';
+  } catch {
+    // Not JSON (a proxy's error page): the status says enough.
+  }
+  const message = `NetSuite ${method} ${path} answered ${response.status}${detail ? `: ${detail}` : ''}`;
+  const status = response.status;
+  if (status === 429 || status >= 500 || THROTTLE_CODES.has(code)) {
+    const retryAfter = retryAfterSeconds(response.headers.get('retry-after'));
+    return new TransientError(message, {
+      code,
+      status,
+      ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
+    });
+  }
+  return new PermanentError(message, { code, status });
+};

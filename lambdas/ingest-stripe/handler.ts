@@ -1,0 +1,61 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { eventBridgePublisher } from '../adapters/aws/event-publisher';
+import { parseEnv } from '../shared/env';
+import { safeMessage } from '../shared/errors';
+import { header, json, rawBody } from '../shared/http';
+import { loadSecret } from '../shared/secrets';
+import { ingestStripeWebhook } from './logic';
+import { envSchema, webhookSecretSchema } from './schema';
+
+const env = parseEnv(envSchema);
+const logger = new Logger();
+const metrics = new Metrics();
+const publisher = eventBridgePublisher(new EventBridgeClient({}), env.EVENT_BUS_NAME);
+
+const ingest = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  const outcome = await ingestStripeWebhook(
+    { rawBody: rawBody(event), signature: header(event, 'stripe-signature') },
+    {
+      webhookSecrets: () => loadSecret(env.STRIPE_WEBHOOK_SECRET_ID, webhookSecretSchema),
+      publisher,
+      account: env.STRIPE_ACCOUNT_ID,
+      maxBodyBytes: env.MAX_BODY_BYTES,
+    },
+  );
+  switch (outcome.kind) {
+    case 'published':
+      metrics.addMetric('WebhooksAccepted', MetricUnit.Count, 1);
+      logger.info('webhook published', {
+        eventId: outcome.eventId,
+        vendorEventId: outcome.vendorEventId,
+        type: outcome.type,
+      });
+      return json(200, { received: true, id: outcome.eventId });
+    case 'ignored':
+      metrics.addMetric('WebhooksIgnored', MetricUnit.Count, 1);
+      logger.info('webhook type not handled', {
+        vendorEventId: outcome.vendorEventId,
+        type: outcome.vendorType,
+      });
+      return json(200, { received: true, ignored: outcome.vendorType });
+    case 'rejected':
+      metrics.addMetric('WebhooksRejected', MetricUnit.Count, 1);
+      logger.warn('webhook rejected', { status: outcome.status, reason: outcome.reason });
+      return json(outcome.status, { error: outcome.reason });
+    case 'failed':
+      metrics.addMetric('WebhooksFailed', MetricUnit.Count, 1);
+      logger.error('webhook not accepted, sender will retry', {
+        reason: outcome.reason,
+        error: safeMessage(outcome.error),
+      });
+      return json(outcome.status, { error: outcome.reason });
+  }
+};
+
+export const handler = middy(ingest).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -1,0 +1,48 @@
+import * as z from 'zod/mini';
+import { nonEmpty, positiveIntFromString } from '../shared/env';
+
+const jsonRecord = z.pipe(
+  z.string(),
+  z.transform((value: string, ctx) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.issues.push({ code: 'custom', message: 'must be a JSON object', input: value });
+      return z.NEVER;
+    }
+  }),
+);
+
+export const envSchema = z.object({
+  EVENT_BUS_NAME: nonEmpty(),
+  IDEMPOTENCY_TABLE_NAME: nonEmpty(),
+  LINKS_TABLE_NAME: nonEmpty(),
+  EXCEPTIONS_TABLE_NAME: nonEmpty(),
+  QUEUE_URL: nonEmpty(),
+  NETSUITE_BASE_URL: z.url(),
+  NETSUITE_SECRET_ID: nonEmpty(),
+  NETSUITE_TIMEOUT_MS: positiveIntFromString(),
+  /** JSON of `NetSuiteMapping`: subsidiary, currency ids, item ids. */
+  NETSUITE_MAPPING: z.pipe(
+    jsonRecord,
+    z.object({
+      subsidiaryId: nonEmpty(),
+      currencyIds: z.record(z.string(), z.string()),
+      productItemIds: z.record(z.string(), z.string()),
+      defaultItemId: nonEmpty(),
+      taxItemId: nonEmpty(),
+      adjustmentItemId: nonEmpty(),
+    }),
+  ),
+});
+
+export const netSuiteSecretSchema = z.object({
+  accountId: nonEmpty(),
+  consumerKey: nonEmpty(),
+  consumerSecret: nonEmpty(),
+  tokenId: nonEmpty(),
+  tokenSecret: nonEmpty(),
+});
+
+/** What EventBridge puts on the queue: the bus event, whose `detail` is the canonical envelope. */
+export const busMessageSchema = z.object({ 'detail-type': z.string(), detail: z.unknown() });

@@ -1,0 +1,25 @@
+import * as z from 'zod/mini';
+import { describeIssues } from '../domain/events';
+
+/**
+ * Parses `process.env` once, at cold start, with the function's own schema. A missing or malformed
+ * variable fails the init with every problem listed, instead of a `undefined` deep inside a request.
+ */
+export const parseEnv = <S extends z.ZodMiniType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> => {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new Error(`invalid environment: ${describeIssues(result.error.issues)}`);
+  }
+  return result.data;
+};
+
+export const nonEmpty = () => z.string().check(z.minLength(1));
+
+export const positiveIntFromString = () =>
+  z.pipe(
+    z.string().check(z.regex(/^\d+$/, 'must be a positive integer')),
+    z.transform((value: string) => Number.parseInt(value, 10)),
+  );

@@ -1,0 +1,24 @@
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { SecureTable } from './secure-table';
+
+export interface ExceptionsTableProps {
+  /** @default true: open exceptions are work someone still has to do */
+  readonly retain?: boolean;
+}
+
+/** Business exceptions a person must look at, each with the event that caused it, for replay. */
+export class ExceptionsTable extends Construct {
+  readonly table: SecureTable;
+
+  constructor(scope: Construct, id: string, props: ExceptionsTableProps = {}) {
+    super(scope, id);
+    this.table = new SecureTable(this, 'Table', { retain: props.retain ?? true });
+  }
+
+  /** Passes the table name as `EXCEPTIONS_TABLE_NAME`; functions may only add exceptions. */
+  bind(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void {
+    fn.addEnvironment('EXCEPTIONS_TABLE_NAME', this.table.tableName);
+    this.table.grant(fn, 'dynamodb:PutItem');
+  }
+}

@@ -1,0 +1,28 @@
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { SecureTable } from './secure-table';
+
+export interface LinksTableProps {
+  /** @default true: losing the id map between systems would orphan every record */
+  readonly retain?: boolean;
+}
+
+/** Which id each entity has in each system (key `<entity>#<system>#<id>`), with the event that recorded it. */
+export class LinksTable extends Construct {
+  readonly table: SecureTable;
+
+  constructor(scope: Construct, id: string, props: LinksTableProps = {}) {
+    super(scope, id);
+    this.table = new SecureTable(this, 'Table', { retain: props.retain ?? true });
+  }
+
+  /** Passes the table name as `LINKS_TABLE_NAME` and grants read, or read and write. */
+  bind(
+    fn: IFunction & { addEnvironment(key: string, value: string): unknown },
+    access: 'read' | 'readwrite',
+  ): void {
+    fn.addEnvironment('LINKS_TABLE_NAME', this.table.tableName);
+    if (access === 'read') this.table.grant(fn, 'dynamodb:GetItem');
+    else this.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+  }
+}

@@ -1,0 +1,102 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  LogLevel,
+  NodejsFunction,
+  type NodejsFunctionProps,
+  OutputFormat,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+export interface RevbridgeFunctionProps {
+  /** Folder under `lambdas/` holding `handler.ts`, e.g. `post-invoice`. */
+  readonly feature: string;
+  /** Powertools service name (logs, metrics dimension). @default the feature */
+  readonly serviceName?: string;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default 30 seconds */
+  readonly timeout?: Duration;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** Extra environment, merged over the defaults. @default none */
+  readonly environment?: Record<string, string>;
+  /** @default RemovalPolicy.DESTROY (logs of a deleted stack are not kept) */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/**
+ * The project's function defaults: nodejs22.x on arm64, a minified ESM bundle with source maps, a log
+ * group with retention, JSON logs, active tracing and Powertools settings. The AWS SDK v3 is left to
+ * the runtime (it ships with nodejs22.x): bundling it would triple the bundle (see bench/README.md).
+ */
+export class RevbridgeFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: RevbridgeFunctionProps) {
+    const serviceName = props.serviceName ?? props.feature;
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    // An own role instead of AWSLambdaBasicExecutionRole: it may write to its own log group only.
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `revbridge ${props.feature}`,
+    });
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    const functionProps: NodejsFunctionProps = {
+      role,
+      entry: path.join(ROOT, 'lambdas', props.feature, 'handler.ts'),
+      handler: 'handler',
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      depsLockFilePath: path.join(ROOT, 'package-lock.json'),
+      projectRoot: ROOT,
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        externalModules: ['@aws-sdk/*'],
+        // CommonJS dependencies inside an ESM bundle still call require().
+        banner:
+          "import{createRequire as __rbCreateRequire}from'module';const require=__rbCreateRequire(import.meta.url);",
+        logLevel: LogLevel.ERROR,
+      },
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: 'RevBridge',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+    };
+    super(scope, id, functionProps);
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-L1',
+      reason:
+        'nodejs22.x is the runtime revbridge targets and tests against; moving runtime is a deliberate, tested change.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions (https://docs.aws.amazon.com/xray/latest/devguide/security_iam_service-with-iam.html).',
+    });
+  }
+}

@@ -1,0 +1,115 @@
+import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config';
+import { BusinessDashboard } from '../constructs/business-dashboard';
+import { EventBackbone } from '../constructs/event-backbone';
+import { ExceptionsTable } from '../constructs/exceptions-table';
+import { IdempotencyTable } from '../constructs/idempotency-table';
+import { LinksTable } from '../constructs/links-table';
+import { QueueConsumer } from '../constructs/queue-consumer';
+import { RevbridgeFunction } from '../constructs/revbridge-function';
+import { WebhookApi } from '../constructs/webhook-api';
+
+export interface RevbridgeStackProps extends StackProps {
+  readonly config: StageConfig;
+}
+
+/** Composition only: every architectural job lives in its construct. */
+export class RevbridgeStack extends Stack {
+  constructor(scope: Construct, id: string, props: RevbridgeStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logRetention = config.logRetentionDays as RetentionDays;
+
+    const backbone = new EventBackbone(this, 'Events', {
+      busName: `revbridge-${config.stage}`,
+      archiveRetention: Duration.days(config.archiveRetentionDays),
+      retain: config.retainData,
+    });
+    const idempotency = new IdempotencyTable(this, 'Idempotency', { retain: config.retainData });
+    const links = new LinksTable(this, 'Links');
+    const exceptions = new ExceptionsTable(this, 'Exceptions');
+
+    // Values are set by the operator after the first deploy (see README); never in code or context.
+    const stripeWebhookSecret = new Secret(this, 'StripeWebhookSecret', {
+      description:
+        'Stripe webhook signing secret: "whsec_..." or {"webhookSecrets":["whsec_new","whsec_old"]}',
+    });
+    const netsuiteCredentials = new Secret(this, 'NetSuiteCredentials', {
+      description:
+        'NetSuite token-based auth: {"accountId","consumerKey","consumerSecret","tokenId","tokenSecret"}',
+    });
+    for (const secret of [stripeWebhookSecret, netsuiteCredentials]) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-SMG4',
+        reason:
+          'Vendor-issued credentials are rotated in the vendor console, then put here; the functions re-read them within 5 minutes.',
+      });
+    }
+
+    const webhooks = new WebhookApi(this, 'Webhooks', {
+      rateLimit: config.webhooks.rateLimit,
+      burstLimit: config.webhooks.burstLimit,
+      logRetention,
+    });
+    const ingestStripe = new RevbridgeFunction(this, 'IngestStripe', {
+      feature: 'ingest-stripe',
+      logRetention,
+      timeout: Duration.seconds(10),
+      environment: {
+        STRIPE_ACCOUNT_ID: config.stripe.accountId,
+        MAX_BODY_BYTES: String(config.webhooks.maxBodyBytes),
+        STRIPE_WEBHOOK_SECRET_ID: stripeWebhookSecret.secretArn,
+      },
+    });
+    stripeWebhookSecret.grantRead(ingestStripe);
+    backbone.grantPublish(ingestStripe);
+    webhooks.addVendor('stripe', ingestStripe);
+
+    const postInvoice = new RevbridgeFunction(this, 'PostInvoice', {
+      feature: 'post-invoice',
+      logRetention,
+      timeout: Duration.seconds(60),
+      environment: {
+        NETSUITE_BASE_URL: config.netsuite.baseUrl,
+        NETSUITE_TIMEOUT_MS: String(config.netsuite.timeoutMs),
+        NETSUITE_SECRET_ID: netsuiteCredentials.secretArn,
+        NETSUITE_MAPPING: JSON.stringify({
+          subsidiaryId: config.netsuite.subsidiaryId,
+          currencyIds: config.netsuite.currencyIds,
+          productItemIds: config.netsuite.productItemIds,
+          defaultItemId: config.netsuite.defaultItemId,
+          taxItemId: config.netsuite.taxItemId,
+          adjustmentItemId: config.netsuite.adjustmentItemId,
+        }),
+      },
+    });
+    netsuiteCredentials.grantRead(postInvoice);
+    idempotency.bind(postInvoice);
+    links.bind(postInvoice, 'readwrite');
+    exceptions.bind(postInvoice);
+    backbone.grantPublish(postInvoice);
+    const invoices = new QueueConsumer(this, 'PostInvoiceConsumer', {
+      fn: postInvoice,
+      maxReceiveCount: config.queues.maxReceiveCount,
+      batchSize: config.queues.batchSize,
+      // Each invocation makes one NetSuite request at a time, so this bounds the account's load.
+      maxConcurrency: config.netsuite.concurrencyLimit,
+      maxMessageAge: Duration.seconds(config.queues.maxMessageAgeSeconds),
+    });
+    backbone.routeToQueue(
+      'InvoiceFinalizedRule',
+      { source: ['revbridge.stripe'], detailType: ['billing.invoice.finalized'] },
+      invoices.queue,
+      'Finalized billing invoices to the ERP posting consumer',
+    );
+
+    new BusinessDashboard(this, 'Business', {
+      dashboardName: `revbridge-${config.stage}`,
+      syncLatencyObjective: Duration.seconds(config.syncLatencyObjectiveSeconds),
+      platformAlarms: [invoices.dlqAlarm, invoices.ageAlarm, backbone.targetDlqAlarm],
+    });
+  }
+}
