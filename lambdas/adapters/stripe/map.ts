@@ -131,6 +131,24 @@ const mapCreditNote = (value: unknown): CreditNote => {
 const mapSubscription = (value: unknown): Subscription => {
   const sub = parseWith(stripeSubscriptionSchema, value, 'data.object');
   const firstItem = sub.items.data[0];
+  const currency = sub.currency ?? firstItem?.price?.currency ?? firstItem?.plan?.currency;
+  if (!currency) {
+    throw new PermanentError(
+      'data.object is malformed: data.object.currency: missing on the subscription and its items',
+      {
+        code: 'MalformedPayload',
+      },
+    );
+  }
+  const items = sub.items.data.map((item, index) => {
+    const priceId = item.price?.id ?? item.plan?.id;
+    if (!priceId) {
+      throw new PermanentError(`data.object is malformed: data.object.items.data.${index}.price: missing`, {
+        code: 'MalformedPayload',
+      });
+    }
+    return { id: item.id, priceId, quantity: item.quantity ?? 1 };
+  });
   // Newer API versions moved the billing period from the subscription to its items.
   const periodStart = sub.current_period_start ?? firstItem?.current_period_start;
   const periodEnd = sub.current_period_end ?? firstItem?.current_period_end;
@@ -138,12 +156,8 @@ const mapSubscription = (value: unknown): Subscription => {
     id: sub.id,
     customerBillingId: refId(sub.customer),
     status: sub.status,
-    currency: sub.currency.toUpperCase(),
-    items: sub.items.data.map((item) => ({
-      id: item.id,
-      priceId: item.price.id,
-      quantity: item.quantity ?? 1,
-    })),
+    currency: currency.toUpperCase(),
+    items,
     currentPeriodStart: isoOrNull(periodStart),
     currentPeriodEnd: isoOrNull(periodEnd),
     cancelAt: isoOrNull(sub.cancel_at),

@@ -85,12 +85,15 @@ export const stripeCreditNoteSchema = z.object({
   created: unixSeconds,
 });
 
+const itemPrice = z.object({ id, currency: nullish(z.string()) });
+
 export const stripeSubscriptionSchema = z.object({
   id,
   object: z.literal('subscription'),
   customer: expandable,
   status: z.string(),
-  currency: z.string(),
+  // Older API versions have no subscription-level currency; it is then read from the first item's plan.
+  currency: nullish(z.string()),
   current_period_start: nullish(unixSeconds),
   current_period_end: nullish(unixSeconds),
   cancel_at: nullish(unixSeconds),
@@ -101,7 +104,9 @@ export const stripeSubscriptionSchema = z.object({
       z.object({
         id,
         quantity: nullish(z.int()),
-        price: z.object({ id }),
+        // `plan` on API versions before prices existed.
+        price: nullish(itemPrice),
+        plan: nullish(itemPrice),
         current_period_start: nullish(unixSeconds),
         current_period_end: nullish(unixSeconds),
       }),

@@ -1,0 +1,320 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { ConfigError, loadStageConfig } from '../../lib/config';
+import { devConfig, synthStack } from '../support/synth';
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+
+const { template, outdir } = synthStack();
+const resources = template.toJSON().Resources as Resources;
+const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
+
+/** Every logical id a value refers to through Ref or Fn::GetAtt. */
+const referencedIds = (value: unknown, found = new Set<string>()): Set<string> => {
+  if (Array.isArray(value)) for (const item of value) referencedIds(item, found);
+  else if (value && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'Ref' && typeof inner === 'string') found.add(inner);
+      else if (key === 'Fn::GetAtt' && Array.isArray(inner) && typeof inner[0] === 'string')
+        found.add(inner[0]);
+      else referencedIds(inner, found);
+    }
+  }
+  return found;
+};
+
+const logicalIdOf = (pathPart: string, type: string): string => {
+  const match = ofType(type).find(([id]) => id.startsWith(pathPart));
+  if (!match) throw new Error(`no ${type} whose id starts with ${pathPart}`);
+  return match[0];
+};
+
+const dlqIds = new Set<string>();
+for (const [, queue] of ofType('AWS::SQS::Queue')) {
+  const redrive = queue.Properties?.RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined;
+  for (const id of referencedIds(redrive?.deadLetterTargetArn)) dlqIds.add(id);
+}
+for (const [, rule] of ofType('AWS::Events::Rule')) {
+  for (const target of (rule.Properties?.Targets as { DeadLetterConfig?: { Arn?: unknown } }[]) ?? []) {
+    for (const id of referencedIds(target.DeadLetterConfig?.Arn)) dlqIds.add(id);
+  }
+}
+
+describe('the revbridge stack', () => {
+  describe('queues', () => {
+    it('has DLQs to check', () => {
+      expect(dlqIds.size).toBeGreaterThanOrEqual(2);
+    });
+
+    it.each(ofType('AWS::SQS::Queue').map(([id]) => id))(
+      '%s is a DLQ or has one, with 14-day retention',
+      (id) => {
+        const queue = resources[id];
+        const isDlq = dlqIds.has(id);
+        if (!isDlq) expect(queue?.Properties?.RedrivePolicy).toMatchObject({ maxReceiveCount: 5 });
+        expect(queue?.Properties?.MessageRetentionPeriod).toBe(FOURTEEN_DAYS);
+        expect(queue?.Properties?.SqsManagedSseEnabled).toBe(true);
+      },
+    );
+
+    it.each([...dlqIds])('DLQ %s raises an alarm on its first message', (id) => {
+      const alarms = ofType('AWS::CloudWatch::Alarm').filter(([, alarm]) => {
+        const dims = alarm.Properties?.Dimensions as { Value: unknown }[] | undefined;
+        return (
+          alarm.Properties?.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          (dims ?? []).some((dim) => referencedIds(dim.Value).has(id))
+        );
+      });
+      expect(alarms).toHaveLength(1);
+      expect(alarms[0]?.[1].Properties).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it('alarms on the age of the oldest message of every consumer queue', () => {
+      const consumerQueues = ofType('AWS::SQS::Queue').filter(([id]) => !dlqIds.has(id));
+      for (const [id] of consumerQueues) {
+        const ageAlarms = ofType('AWS::CloudWatch::Alarm').filter(
+          ([, alarm]) =>
+            alarm.Properties?.MetricName === 'ApproximateAgeOfOldestMessage' &&
+            referencedIds(alarm.Properties?.Dimensions).has(id),
+        );
+        expect(ageAlarms).toHaveLength(1);
+      }
+    });
+
+    it('rejects non-TLS access to every queue', () => {
+      for (const [id] of ofType('AWS::SQS::Queue')) {
+        const policies = ofType('AWS::SQS::QueuePolicy').filter(([, policy]) =>
+          referencedIds(policy.Properties?.Queues).has(id),
+        );
+        expect(JSON.stringify(policies)).toContain('"aws:SecureTransport":"false"');
+      }
+    });
+  });
+
+  describe('event routing', () => {
+    it('gives every rule target a dead-letter queue and a retry policy', () => {
+      const rules = ofType('AWS::Events::Rule');
+      expect(rules.length).toBeGreaterThan(0);
+      for (const [, rule] of rules) {
+        for (const target of (rule.Properties?.Targets ?? []) as Record<string, unknown>[]) {
+          expect(target).toMatchObject({
+            DeadLetterConfig: { Arn: expect.anything() },
+            RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+          });
+        }
+      }
+    });
+
+    it('routes finalized invoices from Stripe to the posting queue', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { source: ['revbridge.stripe'], 'detail-type': ['billing.invoice.finalized'] },
+      });
+    });
+
+    it('archives every revbridge event for replay', () => {
+      template.hasResourceProperties('AWS::Events::Archive', {
+        EventPattern: { source: [{ prefix: 'revbridge.' }] },
+        RetentionDays: 30,
+      });
+    });
+  });
+
+  describe('tables', () => {
+    it.each(ofType('AWS::DynamoDB::Table').map(([id]) => id))(
+      '%s is encrypted, on demand, with PITR',
+      (id) => {
+        expect(resources[id]?.Properties).toMatchObject({
+          SSESpecification: { SSEEnabled: true },
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        });
+      },
+    );
+
+    it('expires idempotency records through TTL', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      });
+    });
+  });
+
+  describe('functions', () => {
+    it.each(ofType('AWS::Lambda::Function').map(([id]) => id))(
+      '%s runs nodejs22.x on arm64 with tracing and JSON logs',
+      (id) => {
+        expect(resources[id]?.Properties).toMatchObject({
+          Runtime: 'nodejs22.x',
+          Architectures: ['arm64'],
+          TracingConfig: { Mode: 'Active' },
+          LoggingConfig: { LogFormat: 'JSON' },
+        });
+      },
+    );
+
+    it('keeps every log group for a bounded time', () => {
+      for (const [, group] of ofType('AWS::Logs::LogGroup')) {
+        expect(group.Properties?.RetentionInDays).toBe(30);
+      }
+    });
+
+    it('drains the invoice queue with partial batch failures and bounded concurrency', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 10,
+        ScalingConfig: { MaximumConcurrency: devConfig().netsuite.concurrencyLimit },
+      });
+    });
+
+    it('gives the posting queue a visibility timeout six times the function timeout', () => {
+      const fn = resources[logicalIdOf('PostInvoice', 'AWS::Lambda::Function')];
+      const timeout = fn?.Properties?.Timeout as number;
+      template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: timeout * 6 });
+    });
+  });
+
+  describe('least privilege', () => {
+    const policyOfFunction = (prefix: string) => {
+      const fn = resources[logicalIdOf(prefix, 'AWS::Lambda::Function')];
+      const roleId = [...referencedIds(fn?.Properties?.Role)][0] ?? '';
+      const policies = ofType('AWS::IAM::Policy').filter(([, policy]) =>
+        referencedIds(policy.Properties?.Roles).has(roleId),
+      );
+      const statements = policies.flatMap(
+        ([, policy]) =>
+          (
+            (policy.Properties?.PolicyDocument ?? { Statement: [] }) as {
+              Statement: Record<string, unknown>[];
+            }
+          ).Statement,
+      );
+      return { roleId, statements, touched: referencedIds(statements) };
+    };
+
+    it('uses no AWS managed policy on any function role', () => {
+      for (const [, role] of ofType('AWS::IAM::Role'))
+        expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+    });
+
+    it('lets the Stripe ingest function touch only the bus, its secret and its logs', () => {
+      const { touched } = policyOfFunction('IngestStripe');
+      const kinds = [...touched].map((id) => resources[id]?.Type).sort();
+      expect(kinds).toEqual(['AWS::Events::EventBus', 'AWS::Logs::LogGroup', 'AWS::SecretsManager::Secret']);
+      expect(touched.has(logicalIdOf('StripeWebhookSecret', 'AWS::SecretsManager::Secret'))).toBe(true);
+    });
+
+    it('lets the posting function touch only its tables, queue, bus, secret and logs', () => {
+      const { touched } = policyOfFunction('PostInvoice');
+      expect(touched.has(logicalIdOf('StripeWebhookSecret', 'AWS::SecretsManager::Secret'))).toBe(false);
+      expect(touched.has(logicalIdOf('NetSuiteCredentials', 'AWS::SecretsManager::Secret'))).toBe(true);
+      const kinds = new Set([...touched].map((id) => resources[id]?.Type));
+      expect([...kinds].sort()).toEqual([
+        'AWS::DynamoDB::Table',
+        'AWS::Events::EventBus',
+        'AWS::Logs::LogGroup',
+        'AWS::SQS::Queue',
+        'AWS::SecretsManager::Secret',
+      ]);
+    });
+
+    it('never grants a wildcard action', () => {
+      for (const [, policy] of ofType('AWS::IAM::Policy')) {
+        const statements = (
+          (policy.Properties?.PolicyDocument ?? { Statement: [] }) as {
+            Statement: { Action: string | string[] }[];
+          }
+        ).Statement;
+        for (const statement of statements) {
+          for (const action of [statement.Action].flat()) expect(action).not.toMatch(/\*$/);
+        }
+      }
+    });
+  });
+
+  describe('webhook API', () => {
+    it('passes bodies as binary so signatures are checked on the exact bytes', () => {
+      template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['*/*'] });
+    });
+
+    it('throttles and access-logs the stage', () => {
+      template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        MethodSettings: Match.arrayWith([
+          Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+        ]),
+        AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+        TracingEnabled: true,
+      });
+    });
+
+    it('has a POST route for Stripe to its ingest function', () => {
+      template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'stripe' });
+      template.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: 'POST',
+        Integration: { Type: 'AWS_PROXY' },
+      });
+    });
+  });
+
+  describe('cdk-nag AwsSolutions', () => {
+    const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: {
+        pluginName: string;
+        conclusion: string;
+        violations: unknown[];
+        suppressedViolations: { ruleName: string; reason?: string }[];
+      }[];
+    };
+    const nag = report.pluginReports.find((plugin) => plugin.pluginName === 'AwsSolutions');
+
+    it('has no unsuppressed finding', () => {
+      expect(nag?.violations).toEqual([]);
+      expect(nag?.conclusion).toBe('success');
+    });
+
+    it('gives every suppression a reason of substance', () => {
+      expect(nag?.suppressedViolations.length).toBeGreaterThan(0);
+      for (const suppressed of nag?.suppressedViolations ?? []) {
+        expect(suppressed.reason?.length ?? 0).toBeGreaterThan(40);
+      }
+    });
+  });
+});
+
+describe('stage configuration', () => {
+  it('loads the dev stage from cdk.json', () => {
+    expect(devConfig().stage).toBe('dev');
+  });
+
+  it('lists every problem at once, with its path', () => {
+    const stages = {
+      broken: {
+        ...devConfig(),
+        stage: undefined,
+        queues: { maxReceiveCount: 0 },
+        stripe: { accountId: 'nope' },
+      },
+    };
+    let message = '';
+    try {
+      loadStageConfig('broken', stages);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    expect(message).toContain('queues.maxReceiveCount');
+    expect(message).toContain('queues.batchSize');
+    expect(message).toContain('stripe.accountId');
+  });
+
+  it('names the stages it has when asked for an unknown one', () => {
+    expect(() => loadStageConfig('prod', { dev: {} })).toThrow(
+      /no configuration for stage "prod".*have: dev/,
+    );
+  });
+});

@@ -1,0 +1,93 @@
+import { NetSuiteClient } from '../../lambdas/adapters/netsuite/client';
+import { PermanentError, TransientError } from '../../lambdas/shared/errors';
+
+const credentials = async () => ({
+  accountId: 'TSTDRV1',
+  consumerKey: 'ck',
+  consumerSecret: 'cs',
+  tokenId: 'tk',
+  tokenSecret: 'ts',
+});
+
+const clientAnswering = (respond: (url: string, init: RequestInit) => Response | Promise<Response>) => {
+  const calls: { url: string; init: RequestInit }[] = [];
+  const fetchImpl = (async (url: string, init: RequestInit) => {
+    calls.push({ url, init });
+    return respond(url, init);
+  }) as unknown as typeof fetch;
+  return {
+    calls,
+    client: new NetSuiteClient({ baseUrl: 'https://tstdrv1.example', credentials, fetchImpl }),
+  };
+};
+
+const errorBody = (code: string, detail: string) =>
+  JSON.stringify({ title: 'Bad Request', status: 400, 'o:errorDetails': [{ detail, 'o:errorCode': code }] });
+
+describe('NetSuite REST client', () => {
+  it('upserts by external id with a signed OAuth 1.0a HMAC-SHA256 header and returns the id from Location', async () => {
+    const { calls, client } = clientAnswering(
+      () =>
+        new Response(null, {
+          status: 204,
+          headers: { location: 'https://tstdrv1.example/services/rest/record/v1/invoice/981' },
+        }),
+    );
+    await expect(client.upsert('invoice', 'in_1', { externalId: 'in_1' })).resolves.toBe('981');
+    expect(calls[0]?.url).toBe('https://tstdrv1.example/services/rest/record/v1/invoice/eid:in_1');
+    expect(calls[0]?.init.method).toBe('PUT');
+    const auth = ((calls[0]?.init.headers ?? {}) as Record<string, string>).authorization;
+    expect(auth).toMatch(/^OAuth realm="TSTDRV1"/);
+    expect(auth).toContain('oauth_signature_method="HMAC-SHA256"');
+    expect(auth).toContain('oauth_token="tk"');
+  });
+
+  it('classifies 429 as transient and keeps Retry-After', async () => {
+    const { client } = clientAnswering(
+      () =>
+        new Response(errorBody('CONCURRENCY_LIMIT_EXCEEDED', 'too many'), {
+          status: 429,
+          headers: { 'retry-after': '7' },
+        }),
+    );
+    const error = await client.upsert('invoice', 'in_1', {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toMatchObject({ code: 'CONCURRENCY_LIMIT_EXCEEDED', retryAfterSeconds: 7, status: 429 });
+  });
+
+  it('classifies a governance error code as transient even on a 400', async () => {
+    const { client } = clientAnswering(
+      () => new Response(errorBody('CONCURRENCY_LIMIT_EXCEEDED', 'limit'), { status: 400 }),
+    );
+    await expect(client.upsert('invoice', 'in_1', {})).rejects.toBeInstanceOf(TransientError);
+  });
+
+  it('classifies 5xx and network failures as transient', async () => {
+    const { client } = clientAnswering(() => new Response('gateway', { status: 502 }));
+    await expect(client.upsert('invoice', 'in_1', {})).rejects.toBeInstanceOf(TransientError);
+    const broken = clientAnswering(() => {
+      throw new TypeError('fetch failed');
+    });
+    await expect(broken.client.upsert('invoice', 'in_1', {})).rejects.toMatchObject({
+      name: 'TransientError',
+      code: 'NetworkError',
+    });
+  });
+
+  it('classifies other 4xx as permanent with NetSuite’s error code and detail', async () => {
+    const { client } = clientAnswering(
+      () => new Response(errorBody('INVALID_VALUE', 'Invalid subsidiary'), { status: 400 }),
+    );
+    const error = await client.upsert('invoice', 'in_1', {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error).toMatchObject({ code: 'INVALID_VALUE', status: 400 });
+    expect((error as Error).message).toContain('Invalid subsidiary');
+  });
+
+  it('returns null for a record that does not exist', async () => {
+    const { client } = clientAnswering(
+      () => new Response(errorBody('NONEXISTENT_ID', 'not found'), { status: 404 }),
+    );
+    await expect(client.getByExternalId('customer', 'cus_1')).resolves.toBeNull();
+  });
+});
