@@ -108,6 +108,9 @@ export const DEFAULT_ITEMS: NetSuiteItem[] = [
   { id: '102', itemId: 'SUB-USAGE', displayName: 'Metered usage' },
   { id: '103', itemId: 'SVC-ONBOARDING', displayName: 'Onboarding services' },
   { id: '104', itemId: 'DISCOUNT', displayName: 'Discount' },
+  // The items revbridge's dev configuration posts billing tax and adjustments to (cdk.json).
+  { id: '200', itemId: 'BILLING-TAX', displayName: 'Tax collected by the billing system' },
+  { id: '300', itemId: 'BILLING-ADJUSTMENT', displayName: 'Billing discounts and adjustments' },
 ];
 
 /** NetSuite's standard currency internal ids: 1 USD, 2 GBP, 3 CAD, 4 EUR. */
