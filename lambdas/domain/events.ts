@@ -18,6 +18,7 @@ export const EVENT_TYPES = [
   'billing.subscription.created',
   'billing.subscription.updated',
   'billing.subscription.canceled',
+  'crm.deal.won',
   'erp.invoice.posted',
   'ops.exception.opened',
 ] as const;
@@ -98,6 +99,20 @@ export const subscriptionSchema = z.object({
 });
 export type Subscription = z.infer<typeof subscriptionSchema>;
 
+/**
+ * A deal the CRM reports as won. Deliberately thin: webhooks can be stale or partial, so the consumer
+ * re-fetches the deal and its line items; `version` (the CRM's last-modified stamp) orders deliveries.
+ */
+export const dealWonSchema = z.object({
+  crm: z.enum(['salesforce', 'hubspot']),
+  dealId: z.string().check(z.minLength(1)),
+  version: z.string().check(z.minLength(1)),
+  stage: z.string(),
+  name: z.nullable(z.string()),
+  accountId: z.nullable(z.string()),
+});
+export type DealWon = z.infer<typeof dealWonSchema>;
+
 export const invoicePostedSchema = z.object({
   invoiceId: z.string(),
   erpInvoiceId: z.string(),
@@ -125,6 +140,7 @@ const dataSchemas = {
   'billing.subscription.created': subscriptionSchema,
   'billing.subscription.updated': subscriptionSchema,
   'billing.subscription.canceled': subscriptionSchema,
+  'crm.deal.won': dealWonSchema,
   'erp.invoice.posted': invoicePostedSchema,
   'ops.exception.opened': exceptionSchema,
 } as const satisfies Record<EventType, z.ZodMiniType>;
