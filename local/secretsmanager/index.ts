@@ -1,0 +1,1 @@
+export { SecretsManagerService, type SecretsManagerServiceOptions, type SeedSecret } from './service';
