@@ -24,6 +24,11 @@ import { busMessageSchema, envSchema, netSuiteSecretSchema } from './schema';
 
 /** Canonical events are deduplicated for 7 days: longer than any vendor's retry horizon (Stripe: 3 days). */
 const IDEMPOTENCY_SECONDS = 7 * 24 * 60 * 60;
+/** First retry delay for a transient failure without Retry-After; doubles per receive, capped at 15 min. */
+const RETRY_BASE_SECONDS = 30;
+const RETRY_MAX_SECONDS = 900;
+/** A duplicate of an event being processed right now: the other copy finishes within seconds. */
+const IN_PROGRESS_RETRY_SECONDS = 2;
 
 const env = parseEnv(envSchema);
 const logger = new Logger();
@@ -84,7 +89,19 @@ const processRecord = async (record: SQSRecord) => {
   }
 };
 
-/** Honours the vendor's Retry-After by hiding the message that long instead of the queue's default. */
+/**
+ * When the message comes back: the vendor's Retry-After if it gave one, otherwise exponential backoff
+ * on the receive count. The queue's own visibility timeout (6× the function timeout) is far too long
+ * for a retry and far too short for a vendor outage.
+ */
+const retryDelaySeconds = (error: unknown, receiveCount: number): number => {
+  if (error instanceof Error && error.name === 'IdempotencyAlreadyInProgressError')
+    return IN_PROGRESS_RETRY_SECONDS;
+  if (isTransient(error) && error.retryAfterSeconds !== undefined) return error.retryAfterSeconds;
+  return Math.min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** Math.max(0, receiveCount - 1));
+};
+
+/** Hides the failed message for `seconds` instead of the queue's default visibility timeout. */
 const delayRedelivery = async (record: SQSRecord, seconds: number) => {
   try {
     await sqs.send(

@@ -23,3 +23,20 @@ export const positiveIntFromString = () =>
     z.string().check(z.regex(/^\d+$/, 'must be a positive integer')),
     z.transform((value: string) => Number.parseInt(value, 10)),
   );
+
+/**
+ * A comma-separated list (`Closed Won, Contract Signed`), trimmed, empty entries dropped; at least
+ * one entry. Use with `z._default(commaSeparated(), [...])` for an optional variable.
+ */
+export const commaSeparated = () =>
+  z
+    .pipe(
+      z.string(),
+      z.transform((value: string) =>
+        value
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry.length > 0),
+      ),
+    )
+    .check(z.minLength(1, 'must list at least one value'));

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 
 /** API Gateway lower-cases nothing: header names arrive as the sender wrote them. */
@@ -23,3 +24,21 @@ export const json = (statusCode: number, body: Record<string, unknown>): APIGate
   headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
   body: JSON.stringify(body),
 });
+
+/** An XML reply (SOAP listeners such as Salesforce outbound messaging answer `text/xml`). */
+export const xml = (statusCode: number, body: string): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'content-type': 'text/xml; charset=utf-8', 'cache-control': 'no-store' },
+  body,
+});
+
+/**
+ * Compares a value a sender presented (a signature, a shared token) with the expected one in
+ * constant time. Both sides are hashed first so `timingSafeEqual` always gets equal-length buffers
+ * and the time taken says nothing about the expected value, not even its length.
+ */
+export const constantTimeEqual = (presented: string, expected: string): boolean =>
+  timingSafeEqual(
+    createHash('sha256').update(presented, 'utf8').digest(),
+    createHash('sha256').update(expected, 'utf8').digest(),
+  );

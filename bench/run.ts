@@ -1,0 +1,202 @@
+// Lambda runs these functions on Node 22; the notice that the AWS SDK will drop Node 20 in 2027 is
+// about this local process, and `engines` in package.json already says so.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import Stripe from 'stripe';
+import { localSecrets } from '../local/config';
+import { LocalRuntime } from '../local/runtime/runtime';
+import { ensureSynthesized } from '../local/runtime/synth';
+import { loadTemplate } from '../local/runtime/template';
+
+/**
+ * `npm run bench`: every figure beside its budget. Budgets live here, not in tests, so a slow
+ * machine never turns the test suite red; the bench exits 1 when a figure is over its budget.
+ */
+
+const ROOT = path.resolve(__dirname, '..');
+const ASSEMBLY = path.join(ROOT, 'cdk.out');
+const BUDGETS = {
+  bundleKb: 400,
+  coldLoadMs: 150,
+  runtimeStartMs: 5000,
+  flowsPerSecond: 100,
+} as const;
+
+interface Figure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly budget: number;
+  readonly within: boolean;
+  readonly note?: string;
+}
+
+const figures: Figure[] = [];
+const record = (
+  name: string,
+  value: number,
+  unit: string,
+  budget: number,
+  lowerIsBetter: boolean,
+  note?: string,
+) => {
+  const within = lowerIsBetter ? value <= budget : value >= budget;
+  figures.push({ name, value, unit, budget, within, ...(note ? { note } : {}) });
+  const relation = lowerIsBetter ? '≤' : '≥';
+  process.stdout.write(
+    `${within ? 'ok  ' : 'OVER'}  ${name.padEnd(44)} ${value.toFixed(value < 10 ? 1 : 0).padStart(8)} ${unit.padEnd(8)} budget ${relation} ${budget} ${unit}${note ? `  (${note})` : ''}\n`,
+  );
+};
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+/** Module load of a bundle in a fresh Node process, with placeholder values for the template's references. */
+const coldLoadMs = (file: string, environment: Record<string, string>): number => {
+  const script =
+    'const t = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - t));';
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script, file], {
+    env: { PATH: process.env.PATH ?? '', ...environment },
+    cwd: path.dirname(file),
+  });
+  return Number(output.toString());
+};
+
+const benchFunctions = () => {
+  const { template } = loadTemplate(ASSEMBLY);
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const asset = resource.Metadata?.['aws:asset:path'];
+    if (typeof asset !== 'string') continue;
+    const file = path.join(ASSEMBLY, asset, 'index.mjs');
+    const name = id.replace(/[A-F0-9]{8}$/, '');
+    record(`${name}: bundle (minified ESM)`, statSync(file).size / 1024, 'KB', BUDGETS.bundleKb, true);
+    const variables = ((resource.Properties?.Environment as { Variables?: Record<string, unknown> })
+      ?.Variables ?? {}) as Record<string, unknown>;
+    const environment: Record<string, string> = { AWS_REGION: 'us-east-1' };
+    for (const [key, value] of Object.entries(variables))
+      environment[key] = typeof value === 'string' ? value : `bench-${key}`;
+    const runs = Array.from({ length: 5 }, () => coldLoadMs(file, environment));
+    record(
+      `${name}: cold module load (median of 5)`,
+      median(runs),
+      'ms',
+      BUDGETS.coldLoadMs,
+      true,
+      'AWS SDK loaded from node_modules',
+    );
+  }
+};
+
+const signedInvoice = (n: number, secret: string, base: Record<string, unknown>) => {
+  const payload = JSON.stringify({
+    id: `evt_bench_${n}`,
+    object: 'event',
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    type: 'invoice.finalized',
+    data: {
+      object: {
+        ...base,
+        id: `in_bench_${n}`,
+        customer: `cus_bench_${n % 50}`,
+        customer_name: `Customer ${n % 50}`,
+        lines: {
+          object: 'list',
+          has_more: false,
+          data: [{ id: `il_bench_${n}`, amount: 1000, quantity: 1 }],
+        },
+        total: 1000,
+        subtotal: 1000,
+        amount_due: 1000,
+      },
+    },
+  });
+  return { payload, signature: Stripe.webhooks.generateTestHeaderString({ payload, secret }) };
+};
+
+const benchRuntime = async () => {
+  const starts: number[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    const runtime = await LocalRuntime.start({ apiPort: 0, awsPort: 0, twinPorts: { netsuite: 0 } });
+    starts.push(runtime.startupMs);
+    await runtime.stop();
+  }
+  record(
+    'local runtime start-up (median of 3)',
+    median(starts),
+    'ms',
+    BUDGETS.runtimeStartMs,
+    true,
+    'cdk.out already synthesized',
+  );
+
+  const runtime = await LocalRuntime.start({ apiPort: 0, awsPort: 0, twinPorts: { netsuite: 0 } });
+  try {
+    const secret = localSecrets().stripeWebhookSecret;
+    const base = JSON.parse(
+      readFileSync(
+        path.join(ROOT, '..', 'shared', 'fixtures', 'vendors', 'stripe', 'resources', 'invoice.json'),
+        'utf8',
+      ),
+    ) as Record<string, unknown>;
+    const flows = 1000;
+    const senders = 16;
+    const requests = Array.from({ length: flows }, (_, n) => signedInvoice(n, secret, base));
+    const started = performance.now();
+    let next = 0;
+    let rejected = 0;
+    await Promise.all(
+      Array.from({ length: senders }, async () => {
+        while (next < requests.length) {
+          const request = requests[next++];
+          if (!request) break;
+          const response = await fetch(`${runtime.apiUrl}/webhooks/stripe`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'stripe-signature': request.signature },
+            body: request.payload,
+          });
+          await response.arrayBuffer();
+          if (response.status !== 200) rejected += 1;
+        }
+      }),
+    );
+    await runtime.idle(120_000);
+    const seconds = (performance.now() - started) / 1000;
+    const posted = runtime.netsuite?.records('invoice').length ?? 0;
+    if (rejected > 0 || posted !== flows) {
+      process.stdout.write(
+        `  throughput run incomplete: ${posted} of ${flows} invoices posted, ${rejected} webhooks not accepted\n`,
+      );
+    }
+    record(
+      'local end-to-end invoice throughput',
+      posted / seconds,
+      'flows/s',
+      BUDGETS.flowsPerSecond,
+      false,
+      `${posted} invoices webhook→ERP in ${seconds.toFixed(1)} s`,
+    );
+  } finally {
+    await runtime.stop();
+  }
+};
+
+const main = async () => {
+  if (ensureSynthesized()) process.stdout.write('synthesized cdk.out\n');
+  process.stdout.write(
+    `revbridge bench on ${process.version}, ${require('node:os').cpus().length} cores\n\n`,
+  );
+  benchFunctions();
+  await benchRuntime();
+  const over = figures.filter((figure) => !figure.within);
+  process.stdout.write(`\n${figures.length - over.length} within budget, ${over.length} over budget\n`);
+  process.exit(over.length === 0 ? 0 : 1);
+};
+
+void main();

@@ -1,0 +1,66 @@
+/**
+ * The local runtime's settings: ports, the secrets it seeds, and which function environment variables
+ * point at a vendor. Every value can be changed through the environment; the defaults are what the
+ * vendor twins accept, so `npm run local` works with nothing set.
+ */
+
+export const env = (name: string, fallback: string, source: NodeJS.ProcessEnv = process.env): string =>
+  source[name] && source[name] !== '' ? (source[name] as string) : fallback;
+
+export const portFromEnv = (
+  name: string,
+  fallback: number,
+  source: NodeJS.ProcessEnv = process.env,
+): number => {
+  const raw = source[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`${name} must be a port number (0-65535), got "${raw}"`);
+  }
+  return port;
+};
+
+export const DEFAULT_PORTS = {
+  api: 4000,
+  aws: 4566,
+  stripe: 4010,
+  netsuite: 4020,
+  salesforce: 4030,
+  hubspot: 4040,
+} as const;
+
+export type TwinName = 'stripe' | 'netsuite' | 'salesforce' | 'hubspot';
+
+/** Local defaults for vendor credentials: the twins accept exactly these. */
+export const localSecrets = (source: NodeJS.ProcessEnv = process.env) => ({
+  stripeWebhookSecret: env('STRIPE_WEBHOOK_SECRET', 'whsec_revbridge_local_secret', source),
+  stripeApiKey: env('STRIPE_API_KEY', 'sk_test_revbridge_local', source),
+  netsuite: {
+    accountId: env('NETSUITE_ACCOUNT_ID', 'TSTDRV1234567', source),
+    consumerKey: env('NETSUITE_CONSUMER_KEY', 'revbridge-local-consumer-key', source),
+    consumerSecret: env('NETSUITE_CONSUMER_SECRET', 'revbridge-local-consumer-secret', source),
+    tokenId: env('NETSUITE_TOKEN_ID', 'revbridge-local-token-id', source),
+    tokenSecret: env('NETSUITE_TOKEN_SECRET', 'revbridge-local-token-secret', source),
+  },
+});
+
+/**
+ * The value each secret of the template gets locally, by the construct id that declared it. A secret
+ * not listed here is seeded with a placeholder and reported at start-up.
+ */
+export const secretSeeds = (source: NodeJS.ProcessEnv = process.env): Record<string, string> => {
+  const secrets = localSecrets(source);
+  return {
+    StripeWebhookSecret: secrets.stripeWebhookSecret,
+    NetSuiteCredentials: JSON.stringify(secrets.netsuite),
+  };
+};
+
+/** Function environment variables that hold a vendor's base URL: locally they point at the twin. */
+export const VENDOR_URL_VARIABLES: Readonly<Record<string, TwinName>> = {
+  NETSUITE_BASE_URL: 'netsuite',
+  STRIPE_API_BASE_URL: 'stripe',
+  SALESFORCE_INSTANCE_URL: 'salesforce',
+  HUBSPOT_BASE_URL: 'hubspot',
+};

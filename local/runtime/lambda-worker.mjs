@@ -1,0 +1,70 @@
+// One Lambda execution environment: a worker thread with its own process.env and module cache,
+// running the bundled handler exactly as it deploys. Plain JavaScript so it needs no loader.
+import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
+
+process.setSourceMapsEnabled?.(true);
+
+const { file, exportName, functionName, functionArn, memoryMb, logGroupName } = workerData;
+const initStarted = performance.now();
+const ready = import(pathToFileURL(file).href).then(
+  (module) => {
+    const handler = module[exportName];
+    if (typeof handler !== 'function')
+      throw new Error(`${file} does not export a function named ${exportName}`);
+    return { handler, initMs: performance.now() - initStarted };
+  },
+  (error) => ({ initError: error }),
+);
+
+const describe = (error) => ({
+  errorType: (error && typeof error === 'object' && 'name' in error && String(error.name)) || 'Error',
+  errorMessage: error instanceof Error ? error.message : String(error),
+  stack: error instanceof Error && error.stack ? error.stack.split('\n').slice(0, 12) : [],
+});
+
+parentPort.on('message', async (message) => {
+  const loaded = await ready;
+  if (loaded.initError) {
+    parentPort.postMessage({
+      id: message.id,
+      ok: false,
+      error: { ...describe(loaded.initError), errorType: 'Runtime.InitError' },
+    });
+    return;
+  }
+  const deadline = Date.now() + message.timeoutMs;
+  const context = {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: functionArn,
+    memoryLimitInMB: String(memoryMb),
+    awsRequestId: message.requestId,
+    logGroupName,
+    logStreamName: `local/${process.pid}`,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done() {},
+    fail() {},
+    succeed() {},
+  };
+  const started = performance.now();
+  try {
+    const result = await loaded.handler(message.event, context);
+    parentPort.postMessage({
+      id: message.id,
+      ok: true,
+      result,
+      durationMs: performance.now() - started,
+      initMs: loaded.initMs,
+    });
+  } catch (error) {
+    parentPort.postMessage({
+      id: message.id,
+      ok: false,
+      error: describe(error),
+      durationMs: performance.now() - started,
+      initMs: loaded.initMs,
+    });
+  }
+});

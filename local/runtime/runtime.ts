@@ -1,0 +1,601 @@
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { jsonProtocolListener } from '../aws/json-protocol';
+import { LocalCloudWatch } from '../cloudwatch';
+import { DEFAULT_PORTS, secretSeeds, type TwinName, VENDOR_URL_VARIABLES } from '../config';
+import { EventBridgeEngine } from '../eventbridge/engine';
+import { EventBridgeService } from '../eventbridge/service';
+import { SecretsManagerService } from '../secretsmanager';
+import { SqsEngine } from '../sqs/engine';
+import { SqsService } from '../sqs/service';
+import { installPromiseWithResolvers, StepFunctionsEngine, StepFunctionsService } from '../stepfunctions';
+import { startNetSuiteTwin } from '../twins/netsuite';
+import { ApiServer } from './api-server';
+import { type LocalEnvironment, physicalResources, resolveValue } from './intrinsics';
+import { type FunctionSpec, LambdaHost } from './lambda-host';
+import { SqsPoller } from './sqs-poller';
+import { type CfnResource, cdkPath, constructId, loadTemplate } from './template';
+
+export interface LocalRuntimeOptions {
+  /** The cloud assembly `cdk synth` wrote. @default <project>/cdk.out */
+  readonly assemblyDir?: string;
+  readonly stackName?: string;
+  /** API Gateway port; 0 picks a free one. @default 4000 */
+  readonly apiPort?: number;
+  /** Port of the AWS endpoint (SQS, EventBridge, DynamoDB, Step Functions, Secrets Manager); 0 picks one. @default 4566 */
+  readonly awsPort?: number;
+  /** Twin ports; 0 picks one. */
+  readonly twinPorts?: Partial<Record<TwinName, number>>;
+  /** Seed for the twins' faults and ids. @default 1 */
+  readonly seed?: number;
+  /** Where function logs go, one file per function. @default <project>/.local-state/logs */
+  readonly logDir?: string;
+  /** 60 s alarm periods run as `60 * periodScale` s. @default 1/60 */
+  readonly alarmPeriodScale?: number;
+  /** Step Functions Wait and Retry intervals are multiplied by this. @default 1 */
+  readonly waitTimeScale?: number;
+  /** Environment for secrets and vendor credentials. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Progress lines (what started, what is not emulated). @default none */
+  readonly log?: (line: string) => void;
+}
+
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Resource types the runtime does not emulate, and why that is safe locally. */
+const NOT_EMULATED: Readonly<Record<string, string>> = {
+  'AWS::IAM::Role': 'permissions are not enforced locally (the infra tests check least privilege)',
+  'AWS::IAM::Policy': 'permissions are not enforced locally (the infra tests check least privilege)',
+  'AWS::SQS::QueuePolicy': 'queue policies are not evaluated locally',
+  'AWS::Lambda::Permission': 'resource policies are not evaluated locally',
+  'AWS::ApiGateway::Deployment': 'the routes are served directly from the template',
+  'AWS::ApiGateway::Account': 'account settings have no local effect',
+  'AWS::CloudWatch::Dashboard': 'dashboards are shown by `npm run local -- status` instead',
+  'AWS::CDK::Metadata': 'CDK bookkeeping',
+};
+
+const EMULATED = new Set([
+  'AWS::SQS::Queue',
+  'AWS::Lambda::Function',
+  'AWS::Lambda::EventSourceMapping',
+  'AWS::Events::EventBus',
+  'AWS::Events::Rule',
+  'AWS::Events::Archive',
+  'AWS::DynamoDB::Table',
+  'AWS::SecretsManager::Secret',
+  'AWS::StepFunctions::StateMachine',
+  'AWS::CloudWatch::Alarm',
+  'AWS::Logs::LogGroup',
+  'AWS::ApiGateway::RestApi',
+  'AWS::ApiGateway::Resource',
+  'AWS::ApiGateway::Method',
+  'AWS::ApiGateway::Stage',
+]);
+
+export interface TwinHandle {
+  readonly name: TwinName;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const listen = async (server: Server, port: number): Promise<number> => {
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+};
+
+/**
+ * The whole synthesized stack in one process: resources are created from the template `cdk synth`
+ * wrote, functions run from their bundled assets, and the AWS SDK clients inside them reach the
+ * emulators through `AWS_ENDPOINT_URL`.
+ */
+export class LocalRuntime {
+  sqs!: SqsEngine;
+  readonly events: EventBridgeEngine;
+  readonly stepFunctions: StepFunctionsEngine;
+  readonly cloudwatch: LocalCloudWatch;
+  secrets!: SecretsManagerService;
+  readonly twins = new Map<TwinName, TwinHandle>();
+  readonly netsuite: Awaited<ReturnType<typeof startNetSuiteTwin>> | undefined;
+  lambda!: LambdaHost;
+  apiUrl = '';
+  awsUrl = '';
+  readonly notEmulated: { logicalId: string; type: string; reason: string }[] = [];
+  readonly startedAt = Date.now();
+  startupMs = 0;
+
+  private readonly pollers: SqsPoller[] = [];
+  private readonly servers: Server[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly logStreams = new Map<string, WriteStream>();
+  private api!: ApiServer;
+  private readonly log: (line: string) => void;
+
+  private constructor(private readonly options: LocalRuntimeOptions) {
+    this.log = options.log ?? (() => {});
+    this.cloudwatch = new LocalCloudWatch({ periodScale: options.alarmPeriodScale ?? 1 / 60 });
+    this.events = new EventBridgeEngine({
+      region: REGION,
+      accountId: ACCOUNT,
+      deliver: (targetArn, payload, deadLetter) => this.deliver(targetArn, payload, deadLetter),
+      warn: (line) => this.log(`eventbridge: ${line}`),
+    });
+    installPromiseWithResolvers();
+    this.stepFunctions = new StepFunctionsEngine({
+      region: REGION,
+      accountId: ACCOUNT,
+      waitTimeScale: options.waitTimeScale ?? 1,
+      invokeLambda: (fn, payload) => this.lambda.invokeOrThrow(fn, payload),
+      putEvents: async (input) => (await this.events.putEvents(input.Entries as never)) as never,
+    });
+  }
+
+  static async start(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+    const started = performance.now();
+    const runtime = new LocalRuntime(options);
+    try {
+      await runtime.boot();
+    } catch (error) {
+      await runtime.stop();
+      throw error;
+    }
+    runtime.startupMs = performance.now() - started;
+    return runtime;
+  }
+
+  private async boot(): Promise<void> {
+    const options = this.options;
+    const assemblyDir = options.assemblyDir ?? path.join(PROJECT_ROOT, 'cdk.out');
+    const { template, stackName } = loadTemplate(assemblyDir, options.stackName);
+
+    // The AWS endpoint: DynamoDB goes to dynalite, every JSON-protocol service to its emulator.
+    // Queue URLs carry the endpoint's port, so the SQS engine is made once the port is known.
+    const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    let services: ReturnType<typeof jsonProtocolListener> | undefined;
+    const aws = createServer((req, res) => {
+      if (String(req.headers['x-amz-target'] ?? '').startsWith('DynamoDB_')) dynamo.emit('request', req, res);
+      else if (services) void services(req, res);
+      else res.writeHead(503).end();
+    });
+    aws.keepAliveTimeout = 60_000;
+    this.servers.push(aws);
+    const awsPort = await listen(aws, options.awsPort ?? DEFAULT_PORTS.aws);
+    this.awsUrl = `http://127.0.0.1:${awsPort}`;
+    this.sqs = new SqsEngine({ region: REGION, accountId: ACCOUNT, baseUrl: this.awsUrl });
+
+    await this.startTwins();
+
+    const env: LocalEnvironment = { region: REGION, accountId: ACCOUNT, stackName, sqsBaseUrl: this.awsUrl };
+    const physical = physicalResources(template, env);
+    const resolve = (value: unknown, where: string) => resolveValue(value, physical, env, where);
+    const resources = Object.entries(template.Resources);
+    const ofType = (type: string) => resources.filter(([, resource]) => resource.Type === type);
+
+    for (const [id, resource] of resources) {
+      if (EMULATED.has(resource.Type)) continue;
+      this.notEmulated.push({
+        logicalId: id,
+        type: resource.Type,
+        reason: NOT_EMULATED[resource.Type] ?? 'not emulated by the local runtime',
+      });
+    }
+
+    await this.createTables(ofType('AWS::DynamoDB::Table'), resolve, physical);
+    this.createQueues(ofType('AWS::SQS::Queue'), resolve, physical);
+    this.createSecrets(ofType('AWS::SecretsManager::Secret'), physical);
+    services = jsonProtocolListener([
+      new SqsService(this.sqs),
+      new EventBridgeService(this.events),
+      new StepFunctionsService(this.stepFunctions),
+      this.secrets,
+    ]);
+    this.createBuses(ofType('AWS::Events::EventBus'), physical);
+    this.createArchives(ofType('AWS::Events::Archive'), resolve, physical);
+    this.createRules(ofType('AWS::Events::Rule'), resolve, physical);
+    this.createFunctions(template.Resources, ofType('AWS::Lambda::Function'), resolve, physical, assemblyDir);
+    this.createStateMachines(ofType('AWS::StepFunctions::StateMachine'), resolve, physical);
+    for (const [id, resource] of ofType('AWS::CloudWatch::Alarm')) {
+      const props = resolve(resource.Properties, `${id}.Properties`) as Record<string, unknown>;
+      // Named by construct path (`PostInvoiceConsumer/DlqAlarm`): what a reader finds in the code.
+      const readable = cdkPath(resource)?.split('/').slice(1, -1).join('/') || id;
+      this.cloudwatch.alarms.addAlarm(readable, props);
+    }
+    this.startPollers(ofType('AWS::Lambda::EventSourceMapping'), resolve);
+
+    this.api = new ApiServer(template, physical, this.lambda, () => this.status());
+    const apiServer = createServer((req, res) => void this.api.handle(req, res));
+    this.servers.push(apiServer);
+    const apiPort = await listen(apiServer, options.apiPort ?? DEFAULT_PORTS.api);
+    this.apiUrl = `http://127.0.0.1:${apiPort}`;
+
+    // AWS services publish their own metrics; locally the runtime does it for them, then evaluates alarms.
+    const tick = setInterval(() => this.publishServiceMetrics(), 500);
+    tick.unref();
+    this.timers.push(tick);
+  }
+
+  private async startTwins(): Promise<void> {
+    const ports = this.options.twinPorts ?? {};
+    const seed = this.options.seed ?? 1;
+    const netsuite = await startNetSuiteTwin({ port: ports.netsuite ?? DEFAULT_PORTS.netsuite, seed });
+    (this as { netsuite: typeof netsuite }).netsuite = netsuite;
+    this.twins.set('netsuite', { name: 'netsuite', url: netsuite.url, close: () => netsuite.close() });
+  }
+
+  private async createTables(
+    tables: [string, CfnResource][],
+    resolve: (value: unknown, where: string) => unknown,
+    physical: ReturnType<typeof physicalResources>,
+  ): Promise<void> {
+    const client = new DynamoDBClient({
+      region: REGION,
+      endpoint: this.awsUrl,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      for (const [id, resource] of tables) {
+        const props = resolve(resource.Properties, `${id}.Properties`) as Record<string, never>;
+        await client.send(
+          new CreateTableCommand({
+            TableName: physical.get(id)?.ref,
+            KeySchema: props.KeySchema,
+            AttributeDefinitions: props.AttributeDefinitions,
+            GlobalSecondaryIndexes: props.GlobalSecondaryIndexes,
+            BillingMode: 'PAY_PER_REQUEST',
+          }),
+        );
+      }
+    } finally {
+      client.destroy();
+    }
+  }
+
+  private createQueues(
+    queues: [string, CfnResource][],
+    resolve: (value: unknown, where: string) => unknown,
+    physical: ReturnType<typeof physicalResources>,
+  ): void {
+    // Dead-letter queues first: a redrive policy may only name a queue that exists.
+    const ordered = [...queues].sort(
+      ([, a], [, b]) => Number(!!a.Properties?.RedrivePolicy) - Number(!!b.Properties?.RedrivePolicy),
+    );
+    for (const [id, resource] of ordered) {
+      const props = (resolve(resource.Properties ?? {}, `${id}.Properties`) ?? {}) as Record<string, unknown>;
+      const attributes: Record<string, string> = {};
+      for (const key of [
+        'VisibilityTimeout',
+        'MessageRetentionPeriod',
+        'DelaySeconds',
+        'ReceiveMessageWaitTimeSeconds',
+        'MaximumMessageSize',
+        'FifoQueue',
+        'ContentBasedDeduplication',
+        'KmsMasterKeyId',
+        'SqsManagedSseEnabled',
+      ]) {
+        if (props[key] !== undefined) attributes[key] = String(props[key]);
+      }
+      if (props.RedrivePolicy) attributes.RedrivePolicy = JSON.stringify(props.RedrivePolicy);
+      this.sqs.createQueue(physical.get(id)?.attributes.QueueName ?? id, attributes);
+    }
+  }
+
+  private createSecrets(
+    secrets: [string, CfnResource][],
+    physical: ReturnType<typeof physicalResources>,
+  ): void {
+    const seeds = secretSeeds(this.options.env);
+    const values: Record<string, string> = {};
+    for (const [id, resource] of secrets) {
+      const key = constructId(resource, id);
+      const value = seeds[key];
+      if (value === undefined) this.log(`secret ${key} has no local value; seeded with a placeholder`);
+      values[physical.get(id)?.attributes.Name ?? id] = value ?? 'local-placeholder';
+    }
+    this.secrets = new SecretsManagerService({ region: REGION, accountId: ACCOUNT, secrets: values });
+  }
+
+  private createBuses(buses: [string, CfnResource][], physical: ReturnType<typeof physicalResources>): void {
+    for (const [id] of buses) {
+      const name = physical.get(id)?.ref ?? id;
+      if (name !== 'default') this.events.createEventBus(name);
+    }
+  }
+
+  private createArchives(
+    archives: [string, CfnResource][],
+    resolve: (value: unknown, where: string) => unknown,
+    physical: ReturnType<typeof physicalResources>,
+  ): void {
+    for (const [id, resource] of archives) {
+      const props = resolve(resource.Properties, `${id}.Properties`) as Record<string, unknown>;
+      this.events.createArchive({
+        ArchiveName: physical.get(id)?.ref ?? id,
+        EventSourceArn: String(props.SourceArn),
+        ...(props.EventPattern ? { EventPattern: JSON.stringify(props.EventPattern) } : {}),
+        ...(props.RetentionDays !== undefined ? { RetentionDays: Number(props.RetentionDays) } : {}),
+      } as never);
+    }
+  }
+
+  private createRules(
+    rules: [string, CfnResource][],
+    resolve: (value: unknown, where: string) => unknown,
+    physical: ReturnType<typeof physicalResources>,
+  ): void {
+    for (const [id, resource] of rules) {
+      const props = resolve(resource.Properties, `${id}.Properties`) as Record<string, unknown>;
+      const name = physical.get(id)?.ref ?? id;
+      const bus = String(props.EventBusName ?? 'default');
+      this.events.putRule({
+        Name: name,
+        EventBusName: bus,
+        ...(props.EventPattern ? { EventPattern: JSON.stringify(props.EventPattern) } : {}),
+        ...(props.ScheduleExpression ? { ScheduleExpression: String(props.ScheduleExpression) } : {}),
+        State: String(props.State ?? 'ENABLED'),
+      } as never);
+      const targets = (props.Targets ?? []) as Record<string, unknown>[];
+      this.events.putTargets(name, bus, targets as never);
+    }
+  }
+
+  private createFunctions(
+    all: Record<string, CfnResource>,
+    functions: [string, CfnResource][],
+    resolve: (value: unknown, where: string) => unknown,
+    physical: ReturnType<typeof physicalResources>,
+    assemblyDir: string,
+  ): void {
+    const twinUrls = new Map([...this.twins.values()].map((twin) => [twin.name, twin.url]));
+    const concurrencyOf = (functionId: string): number => {
+      const mappings = Object.values(all).filter(
+        (resource) =>
+          resource.Type === 'AWS::Lambda::EventSourceMapping' &&
+          (resource.Properties?.FunctionName as { Ref?: string } | undefined)?.Ref === functionId,
+      );
+      const fromMappings = mappings.reduce(
+        (sum, mapping) =>
+          sum +
+          Number(
+            (mapping.Properties?.ScalingConfig as { MaximumConcurrency?: number } | undefined)
+              ?.MaximumConcurrency ?? 5,
+          ),
+        0,
+      );
+      return Math.max(2, fromMappings || 4);
+    };
+    const specs: FunctionSpec[] = [];
+    for (const [id, resource] of functions) {
+      const props = resolve(resource.Properties, `${id}.Properties`) as Record<string, unknown>;
+      const assetPath = resource.Metadata?.['aws:asset:path'];
+      if (typeof assetPath !== 'string') {
+        throw new Error(
+          `function ${id} has no bundled asset in the cloud assembly (was it synthesized with bundling?)`,
+        );
+      }
+      const [moduleName, exportName] = String(props.Handler ?? 'index.handler').split('.');
+      const name = physical.get(id)?.ref ?? id;
+      const declared = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables ?? {}) as Record<string, unknown>;
+      const environment: Record<string, string> = {};
+      for (const [key, value] of Object.entries(declared)) {
+        const twin = VENDOR_URL_VARIABLES[key];
+        environment[key] = twin && twinUrls.has(twin) ? (twinUrls.get(twin) as string) : String(value);
+      }
+      const logGroupName = String(
+        (props.LoggingConfig as { LogGroup?: string } | undefined)?.LogGroup ?? `/aws/lambda/${name}`,
+      );
+      Object.assign(environment, {
+        AWS_REGION: REGION,
+        AWS_DEFAULT_REGION: REGION,
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ENDPOINT_URL: this.awsUrl,
+        AWS_LAMBDA_FUNCTION_NAME: name,
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
+        AWS_LAMBDA_LOG_GROUP_NAME: logGroupName,
+        AWS_EXECUTION_ENV: `AWS_Lambda_${String(props.Runtime ?? 'nodejs22.x')}`,
+        LAMBDA_TASK_ROOT: path.join(assemblyDir, assetPath),
+        _HANDLER: String(props.Handler ?? 'index.handler'),
+        TZ: ':UTC',
+      });
+      specs.push({
+        logicalId: id,
+        name,
+        arn: physical.get(id)?.attributes.Arn ?? name,
+        file: path.join(assemblyDir, assetPath, `${moduleName}.mjs`),
+        exportName: exportName ?? 'handler',
+        environment,
+        timeoutSeconds: Number(props.Timeout ?? 3),
+        memoryMb: Number(props.MemorySize ?? 128),
+        logGroupName,
+        maxConcurrency: concurrencyOf(id),
+      });
+    }
+    const logDir = this.options.logDir ?? path.join(PROJECT_ROOT, '.local-state', 'logs');
+    mkdirSync(logDir, { recursive: true });
+    this.lambda = new LambdaHost(specs, {
+      onOutput: (fn, line) => {
+        if (line.includes('"_aws"')) this.cloudwatch.metrics.ingestLogLine(line);
+        let stream = this.logStreams.get(fn.name);
+        if (!stream) {
+          stream = createWriteStream(path.join(logDir, `${fn.logicalId}.log`), { flags: 'a' });
+          this.logStreams.set(fn.name, stream);
+        }
+        stream.write(`${line}\n`);
+      },
+    });
+  }
+
+  private createStateMachines(
+    machines: [string, CfnResource][],
+    resolve: (value: unknown, where: string) => unknown,
+    physical: ReturnType<typeof physicalResources>,
+  ): void {
+    for (const [id, resource] of machines) {
+      const props = resolve(resource.Properties, `${id}.Properties`) as Record<string, unknown>;
+      const definition =
+        typeof props.DefinitionString === 'string'
+          ? props.DefinitionString
+          : JSON.stringify(props.Definition ?? {});
+      this.stepFunctions.createStateMachine(
+        physical.get(id)?.attributes.Name ?? id,
+        definition,
+        props.RoleArn === undefined ? undefined : String(props.RoleArn),
+        (props.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD') as never,
+      );
+    }
+  }
+
+  private startPollers(
+    mappings: [string, CfnResource][],
+    resolve: (value: unknown, where: string) => unknown,
+  ): void {
+    for (const [id, resource] of mappings) {
+      const props = resolve(resource.Properties, `${id}.Properties`) as Record<string, unknown>;
+      const source = String(props.EventSourceArn ?? '');
+      if (!source.startsWith('arn:aws:sqs:')) {
+        this.notEmulated.push({
+          logicalId: id,
+          type: resource.Type,
+          reason: `event source ${source} is not SQS`,
+        });
+        continue;
+      }
+      const poller = new SqsPoller(
+        {
+          functionName: String(props.FunctionName),
+          queueArn: source,
+          batchSize: Number(props.BatchSize ?? 10),
+          maxConcurrency: Number(
+            (props.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency ?? 5,
+          ),
+          reportBatchItemFailures: ((props.FunctionResponseTypes ?? []) as string[]).includes(
+            'ReportBatchItemFailures',
+          ),
+          maxBatchingWindowSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
+          region: REGION,
+        },
+        this.sqs,
+        this.lambda,
+        {
+          onBatch: (spec, size, outcome, failed) => {
+            if (!outcome.ok)
+              this.log(
+                `${spec.functionName}: batch of ${size} failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`,
+              );
+            else if (failed > 0)
+              this.log(`${spec.functionName}: ${failed} of ${size} messages will be retried`);
+          },
+        },
+      );
+      poller.start();
+      this.pollers.push(poller);
+    }
+  }
+
+  /** Where EventBridge delivers a matched event: an SQS queue, a function or a state machine. */
+  private async deliver(
+    targetArn: string,
+    payload: string,
+    deadLetter?: Record<string, string>,
+  ): Promise<void> {
+    if (targetArn.startsWith('arn:aws:sqs:')) {
+      this.sqs.sendMessage(targetArn, {
+        body: payload,
+        ...(deadLetter
+          ? {
+              messageAttributes: Object.fromEntries(
+                Object.entries(deadLetter).map(([name, value]) => [
+                  name,
+                  { dataType: 'String', stringValue: value },
+                ]),
+              ),
+            }
+          : {}),
+      });
+      return;
+    }
+    if (targetArn.startsWith('arn:aws:lambda:')) {
+      void this.lambda.invoke(targetArn, JSON.parse(payload));
+      return;
+    }
+    if (targetArn.startsWith('arn:aws:states:')) {
+      this.stepFunctions.startExecution(targetArn, undefined, payload);
+      return;
+    }
+    throw new Error(`target ${targetArn} is not supported locally`);
+  }
+
+  private publishServiceMetrics(): void {
+    const now = Date.now();
+    for (const queue of this.sqs.snapshot().queues) {
+      const metrics = this.sqs.metrics(queue.name);
+      for (const [name, value] of Object.entries(metrics)) {
+        if (typeof value === 'number')
+          this.cloudwatch.metrics.put('AWS/SQS', name, { QueueName: queue.name }, value, 'Count', now);
+      }
+    }
+    this.cloudwatch.alarms.evaluate(now);
+  }
+
+  /** Everything `/_local/status` shows. */
+  status() {
+    this.publishServiceMetrics();
+    const cloudwatch = this.cloudwatch.snapshot();
+    return {
+      startedAt: new Date(this.startedAt).toISOString(),
+      startupMs: Math.round(this.startupMs),
+      api: this.apiUrl,
+      awsEndpoint: this.awsUrl,
+      twins: Object.fromEntries([...this.twins.values()].map((twin) => [twin.name, twin.url])),
+      queues: this.sqs.snapshot().queues,
+      eventSourceMappings: this.pollers.map((poller) => poller.snapshot()),
+      functions: this.lambda.snapshot(),
+      events: this.events.status(),
+      executions: this.stepFunctions.snapshot(),
+      alarms: cloudwatch.alarms,
+      metrics: cloudwatch.metrics,
+      notEmulated: this.notEmulated,
+    };
+  }
+
+  /** Resolves when no event delivery, queue message or execution is still in flight. */
+  async idle(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.events.idle();
+      await this.stepFunctions.idle();
+      const busy = this.sqs
+        .snapshot()
+        .queues.filter((queue) => !queue.isDeadLetterQueue)
+        .some((queue) => queue.visible + queue.inflight + queue.delayed > 0);
+      if (!busy) return;
+      if (Date.now() > deadline) throw new Error('the local runtime did not become idle in time');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    await Promise.allSettled(this.pollers.map((poller) => poller.stop()));
+    this.sqs?.close();
+    await this.lambda?.close();
+    for (const server of this.servers) {
+      server.closeAllConnections?.();
+      server.close();
+    }
+    await Promise.allSettled([...this.twins.values()].map((twin) => twin.close()));
+    for (const stream of this.logStreams.values()) stream.end();
+  }
+}
+
+export type { IncomingMessage, ServerResponse };

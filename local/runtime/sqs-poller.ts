@@ -1,0 +1,150 @@
+import type { ReceivedMessage, SqsEngine } from '../sqs/engine';
+import type { InvokeResult, LambdaHost } from './lambda-host';
+
+export interface SqsMappingSpec {
+  readonly functionName: string;
+  readonly queueArn: string;
+  readonly batchSize: number;
+  /** Concurrent batches in flight (the mapping's MaximumConcurrency). */
+  readonly maxConcurrency: number;
+  readonly reportBatchItemFailures: boolean;
+  readonly maxBatchingWindowSeconds: number;
+  readonly region: string;
+}
+
+export interface PollerEvents {
+  readonly onBatch?: (spec: SqsMappingSpec, size: number, outcome: InvokeResult, failed: number) => void;
+}
+
+/** How long one poll waits for messages; short so a stopping runtime is not held up. */
+const POLL_WAIT_SECONDS = 1;
+
+const toRecord = (message: ReceivedMessage, spec: SqsMappingSpec) => ({
+  messageId: message.messageId,
+  receiptHandle: message.receiptHandle,
+  body: message.body,
+  attributes: message.attributes,
+  messageAttributes: Object.fromEntries(
+    Object.entries(message.messageAttributes).map(([name, value]) => [
+      name,
+      {
+        dataType: value.dataType,
+        stringValue: value.stringValue,
+        binaryValue: value.binaryValue ? Buffer.from(value.binaryValue).toString('base64') : undefined,
+        stringListValues: value.stringListValues ?? [],
+        binaryListValues: (value.binaryListValues ?? []).map((item) => Buffer.from(item).toString('base64')),
+      },
+    ]),
+  ),
+  md5OfBody: message.md5OfBody,
+  eventSource: 'aws:sqs',
+  eventSourceARN: spec.queueArn,
+  awsRegion: spec.region,
+});
+
+/**
+ * Polls a queue for a function the way Lambda's SQS event source mapping does: up to
+ * `maxConcurrency` batches at once, each of up to `batchSize` messages; on success the messages are
+ * deleted except those the function reported in `batchItemFailures`; on a function error none are,
+ * so they reappear after the visibility timeout and count towards the redrive policy.
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+ */
+export class SqsPoller {
+  private readonly abort = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+  private batches = 0;
+  private messages = 0;
+  private failedMessages = 0;
+
+  constructor(
+    private readonly spec: SqsMappingSpec,
+    private readonly sqs: SqsEngine,
+    private readonly lambda: LambdaHost,
+    private readonly events: PollerEvents = {},
+  ) {}
+
+  start(): void {
+    for (let i = 0; i < this.spec.maxConcurrency; i += 1) this.loops.push(this.loop());
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+  }
+
+  snapshot() {
+    return {
+      function: this.spec.functionName,
+      queue: this.spec.queueArn.split(':').pop(),
+      batchSize: this.spec.batchSize,
+      maxConcurrency: this.spec.maxConcurrency,
+      batches: this.batches,
+      messages: this.messages,
+      failedMessages: this.failedMessages,
+    };
+  }
+
+  private async loop(): Promise<void> {
+    const { signal } = this.abort;
+    while (!signal.aborted) {
+      let received: ReceivedMessage[];
+      try {
+        received = await this.sqs.receiveMessage(this.spec.queueArn, {
+          maxNumberOfMessages: this.spec.batchSize,
+          waitTimeSeconds: POLL_WAIT_SECONDS,
+          attributeNames: ['All'],
+          messageAttributeNames: ['All'],
+          signal,
+        });
+      } catch {
+        if (signal.aborted) return;
+        continue;
+      }
+      if (received.length === 0 || signal.aborted) continue;
+      await this.deliver(received);
+    }
+  }
+
+  private async deliver(received: ReceivedMessage[]): Promise<void> {
+    const outcome = await this.lambda
+      .invoke(this.spec.functionName, { Records: received.map((message) => toRecord(message, this.spec)) })
+      .catch(
+        (error: unknown): InvokeResult => ({
+          ok: false,
+          error: { errorType: 'Runtime.Error', errorMessage: String(error), stack: [] },
+          durationMs: 0,
+        }),
+      );
+    this.batches += 1;
+    this.messages += received.length;
+    let failedIds = new Set(received.map((message) => message.messageId));
+    if (outcome.ok) failedIds = this.reportedFailures(outcome.result, received);
+    for (const message of received) {
+      if (failedIds.has(message.messageId)) continue;
+      try {
+        this.sqs.deleteMessage(this.spec.queueArn, message.receiptHandle);
+      } catch {
+        // The message was already redelivered to someone else; SQS would say the same.
+      }
+    }
+    this.failedMessages += failedIds.size;
+    this.events.onBatch?.(this.spec, received.length, outcome, failedIds.size);
+  }
+
+  /** Lambda treats a malformed response, or an identifier it did not send, as a failure of the whole batch. */
+  private reportedFailures(result: unknown, received: ReceivedMessage[]): Set<string> {
+    if (!this.spec.reportBatchItemFailures) return new Set();
+    if (result === null || result === undefined) return new Set();
+    const failures = (result as { batchItemFailures?: unknown }).batchItemFailures;
+    if (failures === undefined || failures === null) return new Set();
+    const all = new Set(received.map((message) => message.messageId));
+    if (!Array.isArray(failures)) return all;
+    const ids = new Set<string>();
+    for (const failure of failures) {
+      const id = (failure as { itemIdentifier?: unknown })?.itemIdentifier;
+      if (typeof id !== 'string' || !all.has(id)) return all;
+      ids.add(id);
+    }
+    return ids;
+  }
+}

@@ -1,0 +1,94 @@
+/** Renders `/_local/status` as the plain tables `npm run local -- status` prints. */
+
+type Row = Record<string, unknown>;
+
+export const table = (title: string, rows: readonly Row[], columns: readonly string[]): string => {
+  if (rows.length === 0) return `${title}: none\n`;
+  const text = (value: unknown): string =>
+    value && typeof value === 'object'
+      ? Object.entries(value as Record<string, unknown>)
+          .map(([key, inner]) => `${key}=${String(inner)}`)
+          .join(',')
+      : String(value ?? '');
+  const cells = rows.map((row) => columns.map((column) => text(row[column])));
+  const widths = columns.map((column, index) =>
+    Math.max(column.length, ...cells.map((line) => (line[index] ?? '').length)),
+  );
+  const line = (values: readonly string[]) =>
+    values
+      .map((value, index) => value.padEnd(widths[index] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [`${title}:`, `  ${line(columns)}`, ...cells.map((values) => `  ${line(values)}`), ''].join('\n');
+};
+
+interface Status {
+  api?: string;
+  awsEndpoint?: string;
+  startupMs?: number;
+  twins?: Record<string, string>;
+  queues?: Row[];
+  functions?: Row[];
+  executions?: { executions?: Row[] } | Row[];
+  alarms?: Row[];
+  metrics?: Row[];
+  notEmulated?: Row[];
+}
+
+export const renderStatus = (status: Status): string => {
+  const out: string[] = [];
+  out.push(`API ${status.api}   AWS endpoint ${status.awsEndpoint}   started in ${status.startupMs} ms`);
+  out.push(
+    table(
+      'Vendor twins',
+      Object.entries(status.twins ?? {}).map(([name, url]) => ({ name, url })),
+      ['name', 'url'],
+    ),
+  );
+  out.push(
+    table('Queues', status.queues ?? [], [
+      'name',
+      'visible',
+      'inflight',
+      'delayed',
+      'oldestMessageAgeSeconds',
+      'isDeadLetterQueue',
+    ]),
+  );
+  const deadLetters = (status.queues ?? []).flatMap((queue) =>
+    ((queue.deadLetters ?? []) as Row[]).map((message) => ({ queue: queue.name, ...message })),
+  );
+  out.push(
+    table('Dead-letter messages', deadLetters, [
+      'queue',
+      'messageId',
+      'receiveCount',
+      'reason',
+      'bodyPreview',
+    ]),
+  );
+  out.push(
+    table('Functions', status.functions ?? [], [
+      'name',
+      'invocations',
+      'errors',
+      'timeouts',
+      'coldStarts',
+      'averageDurationMs',
+    ]),
+  );
+  const executions = Array.isArray(status.executions)
+    ? status.executions
+    : (status.executions?.executions ?? []);
+  out.push(table('Executions', executions, ['name', 'stateMachineArn', 'status', 'error']));
+  out.push(table('Alarms', status.alarms ?? [], ['id', 'state', 'reason']));
+  out.push(
+    table(
+      'Metrics',
+      (status.metrics ?? []).filter((metric) => metric.namespace !== 'AWS/SQS'),
+      ['namespace', 'metricName', 'dimensions', 'sum', 'sampleCount'],
+    ),
+  );
+  out.push(table('Not emulated', status.notEmulated ?? [], ['type', 'logicalId', 'reason']));
+  return out.join('\n');
+};
