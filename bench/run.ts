@@ -3,8 +3,10 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Stripe from 'stripe';
 import { localSecrets } from '../local/config';
 import { LocalRuntime } from '../local/runtime/runtime';
@@ -50,6 +52,28 @@ const record = (
     `${within ? 'ok  ' : 'OVER'}  ${name.padEnd(44)} ${value.toFixed(value < 10 ? 1 : 0).padStart(8)} ${unit.padEnd(8)} budget ${relation} ${budget} ${unit}${note ? `  (${note})` : ''}\n`,
   );
 };
+
+const LOAD_GENERATOR = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  const { url, requests, senders } = workerData;
+  let next = 0;
+  let rejected = 0;
+  await Promise.all(Array.from({ length: senders }, async () => {
+    while (next < requests.length) {
+      const request = requests[next++];
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': request.signature },
+        body: request.payload,
+      });
+      await response.arrayBuffer();
+      if (response.status !== 200) rejected += 1;
+    }
+  }));
+  parentPort.postMessage({ rejected });
+})();
+`;
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -145,30 +169,34 @@ const benchRuntime = async () => {
         'utf8',
       ),
     ) as Record<string, unknown>;
+    // Warm-up first: every execution environment's cold start (measured above, per function) is paid
+    // before the clock starts, so the figure is the steady-state rate of the chain.
+    const warmUp = 100;
     const flows = 1000;
     const senders = 16;
-    const requests = Array.from({ length: flows }, (_, n) => signedInvoice(n, secret, base));
-    const started = performance.now();
-    let next = 0;
+    const requests = Array.from({ length: warmUp + flows }, (_, n) => signedInvoice(n, secret, base));
     let rejected = 0;
-    await Promise.all(
-      Array.from({ length: senders }, async () => {
-        while (next < requests.length) {
-          const request = requests[next++];
-          if (!request) break;
-          const response = await fetch(`${runtime.apiUrl}/webhooks/stripe`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'stripe-signature': request.signature },
-            body: request.payload,
-          });
-          await response.arrayBuffer();
-          if (response.status !== 200) rejected += 1;
-        }
-      }),
-    );
+    // The load comes from its own thread, as a load generator on another machine would: the runtime's
+    // main thread is part of what is measured and must not also be sending the requests.
+    const sendAll = async (batch: typeof requests) => {
+      const worker = new Worker(LOAD_GENERATOR, {
+        eval: true,
+        workerData: { url: `${runtime.apiUrl}/webhooks/stripe`, requests: batch, senders },
+      });
+      const [result] = (await once(worker, 'message')) as [{ rejected: number }];
+      rejected += result.rejected;
+      await worker.terminate();
+    };
+    await sendAll(requests.slice(0, warmUp));
+    await runtime.idle(120_000);
+    const started = performance.now();
+    const cpuBefore = process.cpuUsage();
+    await sendAll(requests.slice(warmUp));
     await runtime.idle(120_000);
     const seconds = (performance.now() - started) / 1000;
-    const posted = runtime.netsuite?.records('invoice').length ?? 0;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuPercent = ((cpu.user + cpu.system) / 1e6 / seconds) * 100;
+    const posted = (runtime.netsuite?.records('invoice').length ?? 0) - warmUp;
     if (rejected > 0 || posted !== flows) {
       process.stdout.write(
         `  throughput run incomplete: ${posted} of ${flows} invoices posted, ${rejected} webhooks not accepted\n`,
@@ -180,7 +208,7 @@ const benchRuntime = async () => {
       'flows/s',
       BUDGETS.flowsPerSecond,
       false,
-      `${posted} invoices webhook→ERP in ${seconds.toFixed(1)} s`,
+      `${posted} invoices webhook→ERP in ${seconds.toFixed(1)} s after ${warmUp} to warm up, CPU ${cpuPercent.toFixed(0)}%`,
     );
   } finally {
     await runtime.stop();

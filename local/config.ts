@@ -64,3 +64,19 @@ export const VENDOR_URL_VARIABLES: Readonly<Record<string, TwinName>> = {
   SALESFORCE_INSTANCE_URL: 'salesforce',
   HUBSPOT_BASE_URL: 'hubspot',
 };
+
+/**
+ * The NetSuite twin's account concurrency limit. It matches the dev stage's `netsuite.concurrencyLimit`
+ * so a consumer configured above the account's real limit is rejected locally as it would be in NetSuite.
+ */
+export const netsuiteConcurrencyLimit = (source: NodeJS.ProcessEnv = process.env): number =>
+  intFromEnv('NETSUITE_CONCURRENCY_LIMIT', 10, source);
+
+export function intFromEnv(name: string, fallback: number, source: NodeJS.ProcessEnv = process.env): number {
+  const raw = source[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}

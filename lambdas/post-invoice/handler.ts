@@ -120,7 +120,13 @@ const processor = new BatchProcessor(EventType.SQS);
 
 export const handler = middy(async (event: SQSEvent, context: Context) => {
   idempotencyConfig.registerLambdaContext(context);
-  return processPartialResponse(event, processRecord, processor, { context });
+  // One record at a time: with the mapping's maximum concurrency this bounds the requests in flight
+  // to the ERP account, whose concurrency limit is the real constraint (NetSuite: 5-15 per account).
+  return processPartialResponse(event, processRecord, processor, {
+    context,
+    processInParallel: false,
+    throwOnFullBatchFailure: false,
+  });
 })
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -36,7 +36,10 @@ export const postInvoice = async (
     const invoiceKey = { entity: 'invoice', system: 'stripe', id: invoice.id } as const;
     const customerKey = { entity: 'customer', system: 'stripe', id: invoice.customer.billingId } as const;
 
-    let erpCustomerId = await deps.links.find(customerKey, 'netsuite');
+    let [erpCustomerId, erpInvoiceId] = await deps.links.find([
+      { key: customerKey, target: 'netsuite' },
+      { key: invoiceKey, target: 'netsuite' },
+    ]);
     if (!erpCustomerId) {
       erpCustomerId = await deps.netsuite.upsert(
         'customer',
@@ -46,7 +49,6 @@ export const postInvoice = async (
       await deps.links.record(customerKey, 'netsuite', erpCustomerId, event.id);
     }
 
-    let erpInvoiceId = await deps.links.find(invoiceKey, 'netsuite');
     const alreadyPosted = erpInvoiceId !== undefined;
     if (!erpInvoiceId) {
       erpInvoiceId = await deps.netsuite.upsert(

@@ -7,13 +7,16 @@ export interface LinksTableProps {
   readonly retain?: boolean;
 }
 
-/** Which id each entity has in each system (key `<entity>#<system>#<id>`), with the event that recorded it. */
+/**
+ * Which id each entity has in each system: partition key `pk` = `<entity>#<system>#<id>`, sort key
+ * `target` = the other system, with the event that recorded the link.
+ */
 export class LinksTable extends Construct {
   readonly table: SecureTable;
 
   constructor(scope: Construct, id: string, props: LinksTableProps = {}) {
     super(scope, id);
-    this.table = new SecureTable(this, 'Table', { retain: props.retain ?? true });
+    this.table = new SecureTable(this, 'Table', { sortKey: 'target', retain: props.retain ?? true });
   }
 
   /** Passes the table name as `LINKS_TABLE_NAME` and grants read, or read and write. */
@@ -22,7 +25,14 @@ export class LinksTable extends Construct {
     access: 'read' | 'readwrite',
   ): void {
     fn.addEnvironment('LINKS_TABLE_NAME', this.table.tableName);
-    if (access === 'read') this.table.grant(fn, 'dynamodb:GetItem');
-    else this.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    if (access === 'read') this.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
+    else
+      this.table.grant(
+        fn,
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
+        'dynamodb:BatchWriteItem',
+      );
   }
 }

@@ -32,8 +32,11 @@ const ROOT = path.join(__dirname, '..', '..');
 
 /**
  * The project's function defaults: nodejs22.x on arm64, a minified ESM bundle with source maps, a log
- * group with retention, JSON logs, active tracing and Powertools settings. The AWS SDK v3 is left to
- * the runtime (it ships with nodejs22.x): bundling it would triple the bundle (see bench/README.md).
+ * group with retention, JSON logs, active tracing and Powertools settings.
+ *
+ * The AWS SDK v3 is bundled rather than taken from the runtime: measured with `npm run bench`, the
+ * posting function loads in ~65 ms bundled (537 KB) against ~170 ms with the SDK loaded from
+ * node_modules (140 KB), and the SDK version is then the one the tests ran against.
  */
 export class RevbridgeFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: RevbridgeFunctionProps) {
@@ -73,7 +76,7 @@ export class RevbridgeFunction extends NodejsFunction {
         sourceMap: true,
         sourcesContent: false,
         mainFields: ['module', 'main'],
-        externalModules: ['@aws-sdk/*'],
+        externalModules: [],
         // CommonJS dependencies inside an ESM bundle still call require().
         banner:
           "import{createRequire as __rbCreateRequire}from'module';const require=__rbCreateRequire(import.meta.url);",

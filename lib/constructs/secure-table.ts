@@ -11,6 +11,8 @@ import type { Construct } from 'constructs';
 export interface SecureTableProps {
   /** Partition key attribute (string). @default 'pk' */
   readonly partitionKey?: string;
+  /** Sort key attribute (string). @default no sort key */
+  readonly sortKey?: string;
   /** TTL attribute, if items expire. @default no TTL */
   readonly timeToLiveAttribute?: string;
   /** Keep the table when the stack is deleted. @default false */
@@ -25,6 +27,7 @@ export class SecureTable extends Table {
   constructor(scope: Construct, id: string, props: SecureTableProps = {}) {
     const tableProps: TableProps = {
       partitionKey: { name: props.partitionKey ?? 'pk', type: AttributeType.STRING },
+      ...(props.sortKey ? { sortKey: { name: props.sortKey, type: AttributeType.STRING } } : {}),
       billingMode: BillingMode.PAY_PER_REQUEST,
       encryption: TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },

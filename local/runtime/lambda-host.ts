@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 
 /** A function as the template declares it, with its environment already resolved. */
@@ -170,8 +169,6 @@ export class LambdaHost {
     const { spec } = state;
     const worker = new Worker(WORKER_FILE, {
       env: spec.environment,
-      stdout: true,
-      stderr: true,
       workerData: {
         file: spec.file,
         exportName: spec.exportName,
@@ -181,9 +178,6 @@ export class LambdaHost {
         logGroupName: spec.logGroupName,
       },
     });
-    for (const stream of [worker.stdout, worker.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => this.options.onOutput(spec, line));
-    }
     const environment: Environment = { worker, busy: false };
     state.coldStarts += 1;
     worker.on(

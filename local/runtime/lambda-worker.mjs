@@ -5,6 +5,28 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 process.setSourceMapsEnabled?.(true);
 
+// Output is collected and handed over with each invocation's result, in one message, instead of
+// one cross-thread message per line: on a two-core machine that traffic was a measurable share of
+// the runtime's CPU. Lines keep their order; they arrive when the invocation ends.
+let output = [];
+for (const stream of [process.stdout, process.stderr]) {
+  stream.write = (chunk, encoding, callback) => {
+    output.push(
+      typeof chunk === 'string'
+        ? chunk
+        : Buffer.from(chunk).toString(typeof encoding === 'string' ? encoding : 'utf8'),
+    );
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (typeof done === 'function') done();
+    return true;
+  };
+}
+const takeOutput = () => {
+  const taken = output.join('');
+  output = [];
+  return taken;
+};
+
 const { file, exportName, functionName, functionArn, memoryMb, logGroupName } = workerData;
 const initStarted = performance.now();
 const ready = import(pathToFileURL(file).href).then(

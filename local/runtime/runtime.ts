@@ -3,11 +3,17 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { jsonProtocolListener } from '../aws/json-protocol';
 import { LocalCloudWatch } from '../cloudwatch';
-import { DEFAULT_PORTS, secretSeeds, type TwinName, VENDOR_URL_VARIABLES } from '../config';
+import {
+  DEFAULT_PORTS,
+  netsuiteConcurrencyLimit,
+  secretSeeds,
+  type TwinName,
+  VENDOR_URL_VARIABLES,
+} from '../config';
 import { EventBridgeEngine } from '../eventbridge/engine';
 import { EventBridgeService } from '../eventbridge/service';
 import { SecretsManagerService } from '../secretsmanager';
@@ -27,8 +33,10 @@ export interface LocalRuntimeOptions {
   readonly stackName?: string;
   /** API Gateway port; 0 picks a free one. @default 4000 */
   readonly apiPort?: number;
-  /** Port of the AWS endpoint (SQS, EventBridge, DynamoDB, Step Functions, Secrets Manager); 0 picks one. @default 4566 */
+  /** Port of the AWS endpoint (SQS, EventBridge, Step Functions, Secrets Manager); 0 picks one. @default 4566 */
   readonly awsPort?: number;
+  /** Port of DynamoDB (dynalite); 0 picks one. @default 0 */
+  readonly dynamoPort?: number;
   /** Twin ports; 0 picks one. */
   readonly twinPorts?: Partial<Record<TwinName, number>>;
   /** Seed for the twins' faults and ids. @default 1 */
@@ -107,6 +115,8 @@ export class LocalRuntime {
   lambda!: LambdaHost;
   apiUrl = '';
   awsUrl = '';
+  dynamoUrl = '';
+  private dynamoWorker: Worker | undefined;
   readonly notEmulated: { logicalId: string; type: string; reason: string }[] = [];
   readonly startedAt = Date.now();
   startupMs = 0;
@@ -155,13 +165,18 @@ export class LocalRuntime {
     const assemblyDir = options.assemblyDir ?? path.join(PROJECT_ROOT, 'cdk.out');
     const { template, stackName } = loadTemplate(assemblyDir, options.stackName);
 
-    // The AWS endpoint: DynamoDB goes to dynalite, every JSON-protocol service to its emulator.
+    // DynamoDB (dynalite) runs in its own thread on its own port: `AWS_ENDPOINT_URL_DYNAMODB`.
+    this.dynamoWorker = new Worker(path.join(__dirname, 'dynalite-worker.mjs'), {
+      workerData: { port: options.dynamoPort ?? 0 },
+    });
+    const [{ port: dynamoPort }] = (await once(this.dynamoWorker, 'message')) as [{ port: number }];
+    this.dynamoUrl = `http://127.0.0.1:${dynamoPort}`;
+
+    // Every JSON-protocol service on one endpoint, dispatched by X-Amz-Target: `AWS_ENDPOINT_URL`.
     // Queue URLs carry the endpoint's port, so the SQS engine is made once the port is known.
-    const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     let services: ReturnType<typeof jsonProtocolListener> | undefined;
     const aws = createServer((req, res) => {
-      if (String(req.headers['x-amz-target'] ?? '').startsWith('DynamoDB_')) dynamo.emit('request', req, res);
-      else if (services) void services(req, res);
+      if (services) void services(req, res);
       else res.writeHead(503).end();
     });
     aws.keepAliveTimeout = 60_000;
@@ -224,7 +239,11 @@ export class LocalRuntime {
   private async startTwins(): Promise<void> {
     const ports = this.options.twinPorts ?? {};
     const seed = this.options.seed ?? 1;
-    const netsuite = await startNetSuiteTwin({ port: ports.netsuite ?? DEFAULT_PORTS.netsuite, seed });
+    const netsuite = await startNetSuiteTwin({
+      port: ports.netsuite ?? DEFAULT_PORTS.netsuite,
+      seed,
+      concurrencyLimit: netsuiteConcurrencyLimit(this.options.env),
+    });
     (this as { netsuite: typeof netsuite }).netsuite = netsuite;
     this.twins.set('netsuite', { name: 'netsuite', url: netsuite.url, close: () => netsuite.close() });
   }
@@ -236,7 +255,7 @@ export class LocalRuntime {
   ): Promise<void> {
     const client = new DynamoDBClient({
       region: REGION,
-      endpoint: this.awsUrl,
+      endpoint: this.dynamoUrl,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     try {
@@ -369,7 +388,10 @@ export class LocalRuntime {
           ),
         0,
       );
-      return Math.max(2, fromMappings || 4);
+      // Lambda scales a function that no mapping bounds up to the account's concurrency; locally, with
+      // every environment a thread on a small machine, 8 is plenty (ReservedConcurrentExecutions wins).
+      const reserved = Number(all[functionId]?.Properties?.ReservedConcurrentExecutions ?? 0);
+      return reserved > 0 ? reserved : Math.max(2, fromMappings || 8);
     };
     const specs: FunctionSpec[] = [];
     for (const [id, resource] of functions) {
@@ -398,6 +420,7 @@ export class LocalRuntime {
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
         AWS_ENDPOINT_URL: this.awsUrl,
+        AWS_ENDPOINT_URL_DYNAMODB: this.dynamoUrl,
         AWS_LAMBDA_FUNCTION_NAME: name,
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
@@ -556,6 +579,7 @@ export class LocalRuntime {
       startupMs: Math.round(this.startupMs),
       api: this.apiUrl,
       awsEndpoint: this.awsUrl,
+      dynamoDbEndpoint: this.dynamoUrl,
       twins: Object.fromEntries([...this.twins.values()].map((twin) => [twin.name, twin.url])),
       queues: this.sqs.snapshot().queues,
       eventSourceMappings: this.pollers.map((poller) => poller.snapshot()),
@@ -594,6 +618,10 @@ export class LocalRuntime {
       server.close();
     }
     await Promise.allSettled([...this.twins.values()].map((twin) => twin.close()));
+    if (this.dynamoWorker) {
+      this.dynamoWorker.postMessage('close');
+      await once(this.dynamoWorker, 'exit');
+    }
     for (const stream of this.logStreams.values()) stream.end();
   }
 }

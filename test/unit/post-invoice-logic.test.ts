@@ -32,8 +32,8 @@ const world = () => {
   const exceptions: { code: string; eventId: string }[] = [];
   let failNext: Error | undefined;
   const linksRepo: LinksRepository = {
-    async find(key, target) {
-      return links.get(`${key.entity}#${key.system}#${key.id}->${target}`);
+    async find(queries) {
+      return queries.map(({ key, target }) => links.get(`${key.entity}#${key.system}#${key.id}->${target}`));
     },
     async record(key, target: System, targetId) {
       links.set(`${key.entity}#${key.system}#${key.id}->${target}`, targetId);

@@ -1,10 +1,17 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../../shared/errors';
 
 /**
- * Which id an entity has in which system. One item per (entity, system, id) key, holding the ids of
- * the same entity in the other systems and the event that recorded each, so every id revbridge
- * created can be traced back to its cause.
+ * Which id an entity has in which system. One item per (entity, system, id) → target system, keyed
+ * `pk = <entity>#<system>#<id>`, `target = <system>`, holding the target id and the event that
+ * recorded it, so every id revbridge created can be traced back to its cause. Both directions are
+ * written at once, and several links are read in one round trip.
  */
 
 export type System = 'stripe' | 'netsuite' | 'salesforce' | 'hubspot';
@@ -23,60 +30,80 @@ export interface LinkKey {
   readonly id: string;
 }
 
+export interface LinkQuery {
+  readonly key: LinkKey;
+  readonly target: System;
+}
+
 export interface LinksRepository {
-  find(key: LinkKey, target: System): Promise<string | undefined>;
+  /** The ids in the target systems, in the order asked; `undefined` where no link exists. */
+  find(queries: readonly LinkQuery[]): Promise<(string | undefined)[]>;
   /** Records `targetId` as the id in `target` of the entity `key`, and the reverse link. */
   record(key: LinkKey, target: System, targetId: string, causedBy: string): Promise<void>;
 }
 
 const pk = (key: LinkKey) => `${key.entity}#${key.system}#${key.id}`;
 
-export const dynamoLinksRepository = (client: DynamoDBDocumentClient, tableName: string): LinksRepository => {
-  const write = async (key: LinkKey, target: System, targetId: string, causedBy: string) => {
-    await client.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { pk: pk(key) },
-        UpdateExpression:
-          'SET #entity = :entity, #system = :system, #id = :id, #target = :targetId, #cause = :cause, #updated = :now',
-        ExpressionAttributeNames: {
-          '#entity': 'entity',
-          '#system': 'system',
-          '#id': 'id',
-          '#target': `${target}Id`,
-          '#cause': `${target}IdRecordedBy`,
-          '#updated': 'updatedAt',
-        },
-        ExpressionAttributeValues: {
-          ':entity': key.entity,
-          ':system': key.system,
-          ':id': key.id,
-          ':targetId': targetId,
-          ':cause': causedBy,
-          ':now': new Date().toISOString(),
-        },
-      }),
-    );
-  };
-  return {
-    async find(key, target) {
-      try {
-        const output = await client.send(
-          new GetCommand({ TableName: tableName, Key: { pk: pk(key) }, ConsistentRead: true }),
+/** BatchGetItem and BatchWriteItem may leave work unprocessed under throttling; retry that part briefly. */
+const UNPROCESSED_ATTEMPTS = 5;
+
+export const dynamoLinksRepository = (
+  client: DynamoDBDocumentClient,
+  tableName: string,
+): LinksRepository => ({
+  async find(queries) {
+    if (queries.length === 0) return [];
+    const found = new Map<string, string>();
+    try {
+      let keys: Record<string, unknown>[] | undefined = [
+        ...new Map(
+          queries.map((q) => [`${pk(q.key)}|${q.target}`, { pk: pk(q.key), target: q.target }]),
+        ).values(),
+      ];
+      for (let attempt = 0; keys && keys.length > 0 && attempt < UNPROCESSED_ATTEMPTS; attempt += 1) {
+        const output: BatchGetCommandOutput = await client.send(
+          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
         );
-        const value = output.Item?.[`${target}Id`];
-        return typeof value === 'string' ? value : undefined;
-      } catch (error) {
-        throw new TransientError('links table read failed', { code: 'LinksUnavailable' }, { cause: error });
+        for (const item of output.Responses?.[tableName] ?? []) {
+          found.set(`${String(item.pk)}|${String(item.target)}`, String(item.targetId));
+        }
+        keys = output.UnprocessedKeys?.[tableName]?.Keys;
       }
-    },
-    async record(key, target, targetId, causedBy) {
-      try {
-        await write(key, target, targetId, causedBy);
-        await write({ entity: key.entity, system: target, id: targetId }, key.system, key.id, causedBy);
-      } catch (error) {
-        throw new TransientError('links table write failed', { code: 'LinksUnavailable' }, { cause: error });
+      if (keys && keys.length > 0) throw new Error('unprocessed keys left');
+    } catch (error) {
+      throw new TransientError('links table read failed', { code: 'LinksUnavailable' }, { cause: error });
+    }
+    return queries.map((q) => found.get(`${pk(q.key)}|${q.target}`));
+  },
+
+  async record(key, target, targetId, causedBy) {
+    const recordedAt = new Date().toISOString();
+    const item = (from: LinkKey, to: System, toId: string) => ({
+      PutRequest: {
+        Item: {
+          pk: pk(from),
+          target: to,
+          targetId: toId,
+          entity: from.entity,
+          recordedBy: causedBy,
+          recordedAt,
+        },
+      },
+    });
+    try {
+      let requests: Record<string, unknown>[] | undefined = [
+        item(key, target, targetId),
+        item({ entity: key.entity, system: target, id: targetId }, key.system, key.id),
+      ];
+      for (let attempt = 0; requests && requests.length > 0 && attempt < UNPROCESSED_ATTEMPTS; attempt += 1) {
+        const output: BatchWriteCommandOutput = await client.send(
+          new BatchWriteCommand({ RequestItems: { [tableName]: requests as never } }),
+        );
+        requests = output.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
       }
-    },
-  };
-};
+      if (requests && requests.length > 0) throw new Error('unprocessed items left');
+    } catch (error) {
+      throw new TransientError('links table write failed', { code: 'LinksUnavailable' }, { cause: error });
+    }
+  },
+});

@@ -10,11 +10,11 @@ import { constantTimeEqual } from '../../shared/http';
  *
  * Why node:crypto and not `@hubspot/api-client`'s `Signature` (measured with esbuild 0.28, `--bundle
  * --minify --format=esm --platform=node --target=node22`, a module calling `Signature.getSignature`):
- * - `import { Signature } from '@hubspot/api-client'`: 5,125,425 bytes (the whole API client; the
- *   bundle alone takes ~137 ms to load);
+ * - `import { Signature } from '@hubspot/api-client'`: 5,125,425 bytes, the whole API client (the
+ *   bundle alone takes ~130 ms to load on Node 20, against ~5 ms for the node:crypto one);
  * - deep import `@hubspot/api-client/lib/src/utils/signature`: 2,188 bytes, but a private path with no
  *   `exports` entry, and its `isValid` compares with `===` and accepts timestamps from the future;
- * - `createHmac` from node:crypto: 125 bytes.
+ * - `createHmac` from node:crypto: 125 bytes; this whole module bundled: 1,130 bytes.
  * The tests check this implementation against `Signature.getSignature` (a dev dependency) and the
  * shared vector computed with the official package.
  */
