@@ -80,9 +80,9 @@ const processRecord = async (record: SQSRecord) => {
     logger.info('invoice handled', { outcome: result.outcome, invoiceId: event.data.id });
     return result;
   } catch (error) {
-    logger.warn('invoice not posted, will retry', { error: safeMessage(error) });
-    if (isTransient(error) && error.retryAfterSeconds !== undefined)
-      await delayRedelivery(record, error.retryAfterSeconds);
+    const delay = retryDelaySeconds(error, Number(record.attributes.ApproximateReceiveCount ?? 1));
+    logger.warn('invoice not posted, will retry', { error: safeMessage(error), retryInSeconds: delay });
+    await delayRedelivery(record, delay);
     throw error;
   } finally {
     logger.removeKeys(['correlationId', 'eventId']);

@@ -74,7 +74,10 @@ export const jsonProtocolListener = (services: readonly JsonService[]) => {
     const service = byPrefix.get(target.slice(0, dot));
     const contentType = String(req.headers['content-type'] ?? 'application/x-amz-json-1.0');
     if (!service || dot < 0) {
-      send(res, 400, contentType, { __type: 'UnknownOperationException', message: `unknown target ${target}` });
+      send(res, 400, contentType, {
+        __type: 'UnknownOperationException',
+        message: `unknown target ${target}`,
+      });
       return;
     }
     const operation = target.slice(dot + 1);

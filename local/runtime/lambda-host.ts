@@ -188,7 +188,11 @@ export class LambdaHost {
         error?: InvokeResult;
         durationMs?: number;
         initMs?: number;
+        output?: string;
       }) => {
+        if (message.output) {
+          for (const line of message.output.split('\n')) if (line !== '') this.options.onOutput(spec, line);
+        }
         const pending = environment.pending;
         if (!pending) return;
         clearTimeout(pending.timer);

@@ -52,6 +52,7 @@ parentPort.on('message', async (message) => {
       id: message.id,
       ok: false,
       error: { ...describe(loaded.initError), errorType: 'Runtime.InitError' },
+      output: takeOutput(),
     });
     return;
   }
@@ -79,6 +80,7 @@ parentPort.on('message', async (message) => {
       result,
       durationMs: performance.now() - started,
       initMs: loaded.initMs,
+      output: takeOutput(),
     });
   } catch (error) {
     parentPort.postMessage({
@@ -87,6 +89,7 @@ parentPort.on('message', async (message) => {
       error: describe(error),
       durationMs: performance.now() - started,
       initMs: loaded.initMs,
+      output: takeOutput(),
     });
   }
 });
