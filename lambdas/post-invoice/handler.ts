@@ -72,8 +72,19 @@ const postOnce = makeIdempotent(
 );
 
 const processRecord = async (record: SQSRecord) => {
-  const message = busMessageSchema.parse(JSON.parse(record.body));
-  const event = parseEvent(message.detail, 'billing.invoice.finalized');
+  let event: CanonicalEvent<'billing.invoice.finalized'>;
+  try {
+    event = parseEvent(busMessageSchema.parse(JSON.parse(record.body)).detail, 'billing.invoice.finalized');
+  } catch (error) {
+    // Retrying a message that cannot be read never helps: make it visible again at once, so it
+    // reaches the DLQ (and its alarm) after maxReceiveCount quick receives, not hours of backoff.
+    logger.error('malformed message, sending it on to the DLQ', {
+      messageId: record.messageId,
+      error: safeMessage(error),
+    });
+    await delayRedelivery(record, 0);
+    throw error;
+  }
   logger.appendKeys({ correlationId: event.correlationId, eventId: event.id });
   try {
     const result = await postOnce(event);

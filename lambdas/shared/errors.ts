@@ -55,6 +55,8 @@ export const classify = (error: unknown): 'transient' | 'permanent' =>
 /** A message that is safe to log or show: no stack, no payload, never the cause's text. */
 export const safeMessage = (error: unknown): string => {
   if (isTransient(error) || isPermanent(error)) return `${error.name}: ${error.code}: ${error.message}`;
+  // Envelope errors name fields, never values. Others (a JSON SyntaxError quotes the input) keep only their name.
+  if (error instanceof Error && error.name === 'EnvelopeError') return `${error.name}: ${error.message}`;
   if (error instanceof Error) return error.name;
   return 'UnknownError';
 };

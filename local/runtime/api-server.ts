@@ -64,7 +64,7 @@ export class ApiServer {
     const pathOf = (resourceId: string | undefined): string => {
       if (!resourceId) return '';
       const resource = resources[resourceId];
-      if (!resource || resource.Type !== 'AWS::ApiGateway::Resource') return '';
+      if (resource?.Type !== 'AWS::ApiGateway::Resource') return '';
       return `${pathOf(ref(resource.Properties?.ParentId))}/${String(resource.Properties?.PathPart)}`;
     };
     for (const [id, resource] of Object.entries(resources)) {

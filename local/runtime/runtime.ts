@@ -116,6 +116,7 @@ export class LocalRuntime {
   apiUrl = '';
   awsUrl = '';
   dynamoUrl = '';
+  readonly tables: string[] = [];
   private dynamoWorker: Worker | undefined;
   readonly notEmulated: { logicalId: string; type: string; reason: string }[] = [];
   readonly startedAt = Date.now();
@@ -261,6 +262,7 @@ export class LocalRuntime {
     try {
       for (const [id, resource] of tables) {
         const props = resolve(resource.Properties, `${id}.Properties`) as Record<string, never>;
+        this.tables.push(physical.get(id)?.ref ?? id);
         await client.send(
           new CreateTableCommand({
             TableName: physical.get(id)?.ref,
@@ -581,6 +583,7 @@ export class LocalRuntime {
       awsEndpoint: this.awsUrl,
       dynamoDbEndpoint: this.dynamoUrl,
       twins: Object.fromEntries([...this.twins.values()].map((twin) => [twin.name, twin.url])),
+      tables: this.tables,
       queues: this.sqs.snapshot().queues,
       eventSourceMappings: this.pollers.map((poller) => poller.snapshot()),
       functions: this.lambda.snapshot(),

@@ -1,0 +1,69 @@
+import Stripe from 'stripe';
+import { localSecrets } from '../../local/config';
+import { LocalRuntime } from '../../local/runtime/runtime';
+import { vendorJson } from './fixtures';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** A local runtime on free ports, for one test file. `cdk.out` is synthesized by the jest global setup. */
+export const startRuntime = () => LocalRuntime.start({ apiPort: 0, awsPort: 0, twinPorts: { netsuite: 0 } });
+
+let counter = 0;
+
+/** A Stripe `invoice.finalized` event built on Stripe's own invoice sample, with fresh ids. */
+export const invoiceFinalized = (overrides: Record<string, unknown> = {}) => {
+  counter += 1;
+  const n = `${process.pid}_${counter}`;
+  const base = vendorJson('stripe/resources/invoice.json');
+  return {
+    id: `evt_int_${n}`,
+    object: 'event',
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    type: 'invoice.finalized',
+    data: {
+      object: {
+        ...base,
+        id: `in_int_${n}`,
+        customer: `cus_int_${n}`,
+        customer_name: `Customer ${n}`,
+        status: 'open',
+        lines: { object: 'list', has_more: false, data: [{ id: `il_int_${n}`, amount: 2500, quantity: 1 }] },
+        subtotal: 2500,
+        total: 2500,
+        amount_due: 2500,
+        ...overrides,
+      },
+    },
+  };
+};
+
+/** POSTs an event to the local API as Stripe would: raw JSON, signed with the official SDK. */
+export const postStripeWebhook = async (runtime: LocalRuntime, event: unknown) => {
+  const payload = JSON.stringify(event, null, 2);
+  const signature = Stripe.webhooks.generateTestHeaderString({
+    payload,
+    secret: localSecrets().stripeWebhookSecret,
+  });
+  const response = await fetch(`${runtime.apiUrl}/webhooks/stripe`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+    body: payload,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+};
+
+/** Waits for a condition the runtime reaches by itself (an alarm, a DLQ message), polling its state. */
+export const eventually = async <T>(
+  probe: () => T | undefined | false,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
