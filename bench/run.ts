@@ -112,7 +112,7 @@ const benchFunctions = () => {
       'ms',
       BUDGETS.coldLoadMs,
       true,
-      'AWS SDK loaded from node_modules',
+      'fresh process, AWS SDK bundled',
     );
   }
 };
