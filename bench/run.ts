@@ -147,7 +147,7 @@ const signedInvoice = (n: number, secret: string, base: Record<string, unknown>)
 const benchRuntime = async () => {
   const starts: number[] = [];
   for (let i = 0; i < 3; i += 1) {
-    const runtime = await LocalRuntime.start({ apiPort: 0, awsPort: 0, twinPorts: { netsuite: 0 } });
+    const runtime = await LocalRuntime.start({ ephemeralPorts: true });
     starts.push(runtime.startupMs);
     await runtime.stop();
   }
@@ -160,7 +160,7 @@ const benchRuntime = async () => {
     'cdk.out already synthesized',
   );
 
-  const runtime = await LocalRuntime.start({ apiPort: 0, awsPort: 0, twinPorts: { netsuite: 0 } });
+  const runtime = await LocalRuntime.start({ ephemeralPorts: true });
   try {
     const secret = localSecrets().stripeWebhookSecret;
     const base = JSON.parse(

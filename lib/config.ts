@@ -54,6 +54,23 @@ export const stageConfigSchema = z
       taxItemId: id,
       adjustmentItemId: id,
     }),
+    salesforce: z.object({
+      /** The org whose outbound messages are accepted (15 or 18 characters). */
+      orgId: z
+        .string()
+        .regex(/^00D[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/, 'a Salesforce org id (00D..., 15 or 18 characters)'),
+      /** Opportunity stages that mean won, for messages that do not carry IsWon. */
+      wonStages: z.array(z.string().min(1)).min(1),
+    }),
+    hubspot: z.object({
+      /** Deal stage values that mean won. */
+      wonStages: z.array(z.string().min(1)).min(1),
+      /**
+       * The public base URL HubSpot calls (it signs it), when not the API's own execute-api URL,
+       * e.g. behind a custom domain. @default https://<api-id>.execute-api.<region>.amazonaws.com/<stage>
+       */
+      webhookBaseUrl: z.url().optional(),
+    }),
     /** Vendor event time to ERP write, p99, above which the latency alarm fires. */
     syncLatencyObjectiveSeconds: z.number().int().min(1),
   })

@@ -36,6 +36,9 @@ export type TwinName = 'stripe' | 'netsuite' | 'salesforce' | 'hubspot';
 export const localSecrets = (source: NodeJS.ProcessEnv = process.env) => ({
   stripeWebhookSecret: env('STRIPE_WEBHOOK_SECRET', 'whsec_revbridge_local_secret', source),
   stripeApiKey: env('STRIPE_API_KEY', 'sk_test_revbridge_local', source),
+  hubspotClientSecret: env('HUBSPOT_CLIENT_SECRET', 'revbridge-local-hubspot-secret', source),
+  hubspotAccessToken: env('HUBSPOT_ACCESS_TOKEN', 'revbridge-local-hs-token', source),
+  salesforceAccessToken: env('SALESFORCE_ACCESS_TOKEN', 'revbridge-local-sf-token', source),
   netsuite: {
     accountId: env('NETSUITE_ACCOUNT_ID', 'TSTDRV1234567', source),
     consumerKey: env('NETSUITE_CONSUMER_KEY', 'revbridge-local-consumer-key', source),
@@ -54,6 +57,7 @@ export const secretSeeds = (source: NodeJS.ProcessEnv = process.env): Record<str
   return {
     StripeWebhookSecret: secrets.stripeWebhookSecret,
     NetSuiteCredentials: JSON.stringify(secrets.netsuite),
+    HubSpotClientSecret: secrets.hubspotClientSecret,
   };
 };
 
@@ -64,6 +68,12 @@ export const VENDOR_URL_VARIABLES: Readonly<Record<string, TwinName>> = {
   SALESFORCE_INSTANCE_URL: 'salesforce',
   HUBSPOT_BASE_URL: 'hubspot',
 };
+
+/**
+ * Function environment variables that hold revbridge's own public URL (a vendor signs it): locally
+ * they point at the local API.
+ */
+export const PUBLIC_URL_VARIABLES: readonly string[] = ['HUBSPOT_WEBHOOK_BASE_URL'];
 
 /**
  * The NetSuite twin's account concurrency limit. It matches the dev stage's `netsuite.concurrencyLimit`

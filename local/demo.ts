@@ -89,7 +89,7 @@ const main = async (): Promise<number> => {
   info(ensureSynthesized() ? 'synthesized cdk.out' : 'cdk.out is up to date');
 
   step('Starting the local runtime from the synthesized template');
-  const runtime = await LocalRuntime.start({ apiPort: 0, awsPort: 0, twinPorts: { netsuite: 0 }, log: info });
+  const runtime = await LocalRuntime.start({ ephemeralPorts: true, log: info });
   try {
     const status = runtime.status();
     info(

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   EndpointType,
@@ -29,10 +29,12 @@ export interface WebhookApiProps {
  */
 export class WebhookApi extends Construct {
   readonly api: RestApi;
+  readonly stageName: string;
   private readonly webhooks: Resource;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps = {}) {
     super(scope, id);
+    this.stageName = props.stageName ?? 'live';
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -43,7 +45,7 @@ export class WebhookApi extends Construct {
       binaryMediaTypes: ['*/*'],
       cloudWatchRole: false,
       deployOptions: {
-        stageName: props.stageName ?? 'live',
+        stageName: this.stageName,
         throttlingRateLimit: props.rateLimit ?? 50,
         throttlingBurstLimit: props.burstLimit ?? 100,
         tracingEnabled: true,
@@ -78,6 +80,15 @@ export class WebhookApi extends Construct {
       reason:
         'Stage throttling and the body size limit bound abuse; attach an organisation WAF web ACL to the stage where policy requires one.',
     });
+  }
+
+  /**
+   * The URL vendors call, built from the API id and stage name rather than `api.url`: a function that
+   * needs it (HubSpot signs it) would otherwise depend on the stage, which depends on the function.
+   */
+  get publicBaseUrl(): string {
+    const stack = Stack.of(this);
+    return `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${this.stageName}`;
   }
 
   /** Adds `POST /webhooks/<vendor>` to the vendor's ingest function. */

@@ -41,7 +41,10 @@ export class RevbridgeStack extends Stack {
       description:
         'NetSuite token-based auth: {"accountId","consumerKey","consumerSecret","tokenId","tokenSecret"}',
     });
-    for (const secret of [stripeWebhookSecret, netsuiteCredentials]) {
+    const hubspotClientSecret = new Secret(this, 'HubSpotClientSecret', {
+      description: 'HubSpot app client secret (signs webhooks): "..." or {"clientSecrets":["new","old"]}',
+    });
+    for (const secret of [stripeWebhookSecret, netsuiteCredentials, hubspotClientSecret]) {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions::AwsSolutions-SMG4',
         reason:
@@ -67,6 +70,35 @@ export class RevbridgeStack extends Stack {
     stripeWebhookSecret.grantRead(ingestStripe);
     backbone.grantPublish(ingestStripe);
     webhooks.addVendor('stripe', ingestStripe);
+
+    // CRM ingress: won deals become `crm.deal.won` on the bus.
+    const ingestSalesforce = new RevbridgeFunction(this, 'IngestSalesforce', {
+      feature: 'ingest-salesforce',
+      logRetention,
+      timeout: Duration.seconds(10),
+      environment: {
+        SALESFORCE_ORG_ID: config.salesforce.orgId,
+        SALESFORCE_WON_STAGES: config.salesforce.wonStages.join(','),
+        MAX_BODY_BYTES: String(config.webhooks.maxBodyBytes),
+      },
+    });
+    backbone.grantPublish(ingestSalesforce);
+    webhooks.addVendor('salesforce', ingestSalesforce);
+
+    const ingestHubspot = new RevbridgeFunction(this, 'IngestHubspot', {
+      feature: 'ingest-hubspot',
+      logRetention,
+      timeout: Duration.seconds(10),
+      environment: {
+        HUBSPOT_CLIENT_SECRET_ID: hubspotClientSecret.secretArn,
+        HUBSPOT_WEBHOOK_BASE_URL: config.hubspot.webhookBaseUrl ?? webhooks.publicBaseUrl,
+        HUBSPOT_WON_STAGES: config.hubspot.wonStages.join(','),
+        MAX_BODY_BYTES: String(config.webhooks.maxBodyBytes),
+      },
+    });
+    hubspotClientSecret.grantRead(ingestHubspot);
+    backbone.grantPublish(ingestHubspot);
+    webhooks.addVendor('hubspot', ingestHubspot);
 
     const postInvoice = new RevbridgeFunction(this, 'PostInvoice', {
       feature: 'post-invoice',

@@ -9,7 +9,9 @@ import { jsonProtocolListener } from '../aws/json-protocol';
 import { LocalCloudWatch } from '../cloudwatch';
 import {
   DEFAULT_PORTS,
+  localSecrets,
   netsuiteConcurrencyLimit,
+  PUBLIC_URL_VARIABLES,
   secretSeeds,
   type TwinName,
   VENDOR_URL_VARIABLES,
@@ -20,7 +22,10 @@ import { SecretsManagerService } from '../secretsmanager';
 import { SqsEngine } from '../sqs/engine';
 import { SqsService } from '../sqs/service';
 import { installPromiseWithResolvers, StepFunctionsEngine, StepFunctionsService } from '../stepfunctions';
+import { type HubSpotTwin, startHubSpotTwin } from '../twins/hubspot';
 import { startNetSuiteTwin } from '../twins/netsuite';
+import { type SalesforceTwin, startSalesforceTwin } from '../twins/salesforce';
+import { type StripeTwin, startStripeTwin } from '../twins/stripe';
 import { ApiServer } from './api-server';
 import { type LocalEnvironment, physicalResources, resolveValue } from './intrinsics';
 import { type FunctionSpec, LambdaHost } from './lambda-host';
@@ -39,6 +44,8 @@ export interface LocalRuntimeOptions {
   readonly dynamoPort?: number;
   /** Twin ports; 0 picks one. */
   readonly twinPorts?: Partial<Record<TwinName, number>>;
+  /** Every port not given picks a free one (tests, the demo, the bench). @default false */
+  readonly ephemeralPorts?: boolean;
   /** Seed for the twins' faults and ids. @default 1 */
   readonly seed?: number;
   /** Where function logs go, one file per function. @default <project>/.local-state/logs */
@@ -112,6 +119,9 @@ export class LocalRuntime {
   secrets!: SecretsManagerService;
   readonly twins = new Map<TwinName, TwinHandle>();
   readonly netsuite: Awaited<ReturnType<typeof startNetSuiteTwin>> | undefined;
+  stripe: StripeTwin | undefined;
+  salesforce: SalesforceTwin | undefined;
+  hubspot: HubSpotTwin | undefined;
   lambda!: LambdaHost;
   apiUrl = '';
   awsUrl = '';
@@ -126,7 +136,7 @@ export class LocalRuntime {
   private readonly servers: Server[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly logStreams = new Map<string, WriteStream>();
-  private api!: ApiServer;
+  private api: ApiServer | undefined;
   private readonly log: (line: string) => void;
 
   private constructor(private readonly options: LocalRuntimeOptions) {
@@ -182,9 +192,18 @@ export class LocalRuntime {
     });
     aws.keepAliveTimeout = 60_000;
     this.servers.push(aws);
-    const awsPort = await listen(aws, options.awsPort ?? DEFAULT_PORTS.aws);
+    const awsPort = await listen(aws, options.awsPort ?? this.defaultPort('aws'));
     this.awsUrl = `http://127.0.0.1:${awsPort}`;
     this.sqs = new SqsEngine({ region: REGION, accountId: ACCOUNT, baseUrl: this.awsUrl });
+
+    // The API's address is known before the functions are made: some carry it (a vendor signs it).
+    const apiServer = createServer((req, res) => {
+      if (this.api) void this.api.handle(req, res);
+      else res.writeHead(503).end();
+    });
+    this.servers.push(apiServer);
+    const apiPort = await listen(apiServer, options.apiPort ?? this.defaultPort('api'));
+    this.apiUrl = `http://127.0.0.1:${apiPort}`;
 
     await this.startTwins();
 
@@ -226,10 +245,7 @@ export class LocalRuntime {
     this.startPollers(ofType('AWS::Lambda::EventSourceMapping'), resolve);
 
     this.api = new ApiServer(template, physical, this.lambda, () => this.status());
-    const apiServer = createServer((req, res) => void this.api.handle(req, res));
-    this.servers.push(apiServer);
-    const apiPort = await listen(apiServer, options.apiPort ?? DEFAULT_PORTS.api);
-    this.apiUrl = `http://127.0.0.1:${apiPort}`;
+    this.pointTwinWebhooksAtApi();
 
     // AWS services publish their own metrics; locally the runtime does it for them, then evaluates alarms.
     const tick = setInterval(() => this.publishServiceMetrics(), 500);
@@ -237,11 +253,42 @@ export class LocalRuntime {
     this.timers.push(tick);
   }
 
+  private defaultPort(name: keyof typeof DEFAULT_PORTS): number {
+    return this.options.ephemeralPorts ? 0 : DEFAULT_PORTS[name];
+  }
+
   private async startTwins(): Promise<void> {
     const ports = this.options.twinPorts ?? {};
     const seed = this.options.seed ?? 1;
+    const secrets = localSecrets(this.options.env);
+    const stripe = await startStripeTwin({
+      port: ports.stripe ?? this.defaultPort('stripe'),
+      seed,
+      apiKey: secrets.stripeApiKey,
+    });
+    this.stripe = stripe;
+    this.twins.set('stripe', { name: 'stripe', url: stripe.url, close: () => stripe.close() });
+    const salesforce = await startSalesforceTwin({
+      port: ports.salesforce ?? this.defaultPort('salesforce'),
+      seed,
+      accessToken: secrets.salesforceAccessToken,
+    });
+    this.salesforce = salesforce;
+    this.twins.set('salesforce', {
+      name: 'salesforce',
+      url: salesforce.url,
+      close: () => salesforce.close(),
+    });
+    const hubspot = await startHubSpotTwin({
+      port: ports.hubspot ?? this.defaultPort('hubspot'),
+      seed,
+      accessToken: secrets.hubspotAccessToken,
+      clientSecret: secrets.hubspotClientSecret,
+    });
+    this.hubspot = hubspot;
+    this.twins.set('hubspot', { name: 'hubspot', url: hubspot.url, close: () => hubspot.close() });
     const netsuite = await startNetSuiteTwin({
-      port: ports.netsuite ?? DEFAULT_PORTS.netsuite,
+      port: ports.netsuite ?? this.defaultPort('netsuite'),
       seed,
       concurrencyLimit: netsuiteConcurrencyLimit(this.options.env),
     });
@@ -411,7 +458,9 @@ export class LocalRuntime {
       const environment: Record<string, string> = {};
       for (const [key, value] of Object.entries(declared)) {
         const twin = VENDOR_URL_VARIABLES[key];
-        environment[key] = twin && twinUrls.has(twin) ? (twinUrls.get(twin) as string) : String(value);
+        if (twin && twinUrls.has(twin)) environment[key] = twinUrls.get(twin) as string;
+        else if (PUBLIC_URL_VARIABLES.includes(key)) environment[key] = this.apiUrl;
+        else environment[key] = String(value);
       }
       const logGroupName = String(
         (props.LoggingConfig as { LogGroup?: string } | undefined)?.LogGroup ?? `/aws/lambda/${name}`,
@@ -525,6 +574,18 @@ export class LocalRuntime {
       poller.start();
       this.pollers.push(poller);
     }
+  }
+
+  /** The twins send their webhooks to the local API's routes, signed with the local secrets. */
+  private pointTwinWebhooksAtApi(): void {
+    const routes = this.api?.describeRoutes() ?? [];
+    const has = (vendor: string) => routes.includes(`POST /webhooks/${vendor}`);
+    const secrets = localSecrets(this.options.env);
+    if (has('stripe'))
+      this.stripe?.setWebhookEndpoint(`${this.apiUrl}/webhooks/stripe`, secrets.stripeWebhookSecret);
+    if (has('salesforce'))
+      this.salesforce?.configureOutboundMessage({ url: `${this.apiUrl}/webhooks/salesforce` });
+    if (has('hubspot')) this.hubspot?.configureWebhook({ url: `${this.apiUrl}/webhooks/hubspot` });
   }
 
   /** Where EventBridge delivers a matched event: an SQS queue, a function or a state machine. */

@@ -6,7 +6,7 @@ import { vendorJson } from './fixtures';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** A local runtime on free ports, for one test file. `cdk.out` is synthesized by the jest global setup. */
-export const startRuntime = () => LocalRuntime.start({ apiPort: 0, awsPort: 0, twinPorts: { netsuite: 0 } });
+export const startRuntime = () => LocalRuntime.start({ ephemeralPorts: true });
 
 let counter = 0;
 

@@ -22,7 +22,7 @@ import { QueryEngine } from './soql';
 import { isPlainObject, OrgStore, type RecordChange, type SRecord } from './store';
 
 export const SALESFORCE_DEFAULT_PORT = 4030;
-export const SALESFORCE_DEFAULT_ORG_ID = '00D000000000001AAA';
+export const SALESFORCE_DEFAULT_ORG_ID = '00D000000000001EAA';
 export const SALESFORCE_DEFAULT_ACCESS_TOKEN = 'revbridge-local-sf-token';
 /** The version the twin advertises as latest; older versions down to 31.0 are served too. */
 export const SALESFORCE_API_VERSION = '62.0';
@@ -61,7 +61,7 @@ export interface SalesforceTwinOptions {
   seed?: number;
   /** @default faultsFromEnv('salesforce'), i.e. `TWIN_FAULTS_SALESFORCE` */
   faults?: FaultConfig;
-  /** 18-character org id. @default '00D000000000001AAA' */
+  /** 18-character org id. @default '00D000000000001EAA' */
   organizationId?: string;
   /** The only bearer token the REST API accepts. @default 'revbridge-local-sf-token' */
   accessToken?: string;

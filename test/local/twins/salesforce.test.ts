@@ -445,7 +445,7 @@ describe('Salesforce twin outbound messages', () => {
       }
 
       const notifications = xmlChild(xmlChild(sent, 'Body'), 'notifications');
-      expect(xmlChild(notifications, 'OrganizationId')?.text).toBe('00D000000000001AAA');
+      expect(xmlChild(notifications, 'OrganizationId')?.text).toBe('00D000000000001EAA');
       expect(xmlChild(notifications, 'ActionId')?.text).toMatch(/^04k[a-zA-Z0-9]{15}$/);
       const notification = xmlChild(notifications, 'Notification');
       expect(xmlChild(notification, 'Id')?.text).toMatch(/^04l[a-zA-Z0-9]{15}$/);
