@@ -89,6 +89,19 @@ export const renderStatus = (status: Status): string => {
       ['namespace', 'metricName', 'dimensions', 'sum', 'sampleCount'],
     ),
   );
-  out.push(table('Not emulated', status.notEmulated ?? [], ['type', 'logicalId', 'reason']));
+  const notEmulated = new Map<string, { type: string; count: number; reason: unknown }>();
+  for (const item of status.notEmulated ?? []) {
+    const type = String(item.type);
+    const entry = notEmulated.get(type) ?? { type, count: 0, reason: item.reason };
+    entry.count += 1;
+    notEmulated.set(type, entry);
+  }
+  out.push(
+    table(
+      'Not emulated (in the template, no local effect)',
+      [...notEmulated.values()],
+      ['type', 'count', 'reason'],
+    ),
+  );
   return out.join('\n');
 };
