@@ -437,10 +437,10 @@ export class LocalRuntime {
           ),
         0,
       );
-      // Lambda scales a function that no mapping bounds up to the account's concurrency; locally, with
-      // every environment a thread on a small machine, 8 is plenty (ReservedConcurrentExecutions wins).
+      // Lambda scales a function that no mapping bounds up to the account's concurrency; locally every
+      // environment is a thread with its own heap on a small machine: 4 (ReservedConcurrentExecutions wins).
       const reserved = Number(all[functionId]?.Properties?.ReservedConcurrentExecutions ?? 0);
-      return reserved > 0 ? reserved : Math.max(2, fromMappings || 8);
+      return reserved > 0 ? reserved : Math.max(2, fromMappings || 4);
     };
     const specs: FunctionSpec[] = [];
     for (const [id, resource] of functions) {
