@@ -29,7 +29,8 @@ export const ensureSynthesized = (assemblyDir = path.join(PROJECT_ROOT, 'cdk.out
     {
       cwd: PROJECT_ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+      // No version check or telemetry: both would reach for the network, which CI does not have.
+      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true' },
     },
   );
   if (result.status !== 0) throw new Error(`cdk synth failed (exit ${result.status}); see the output above`);
