@@ -60,3 +60,54 @@ export const safeMessage = (error: unknown): string => {
   if (error instanceof Error) return error.name;
   return 'UnknownError';
 };
+
+/**
+ * Seconds a server asked us to wait, from an HTTP `Retry-After` value: delta-seconds or an HTTP-date
+ * (RFC 9110 §10.2.3). `undefined` when the header is absent or unreadable.
+ */
+export const parseRetryAfter = (
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined => {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+};
+
+/** The rule every vendor client shares: 408, 429 and 5xx can pass on a retry; any other status cannot. */
+export const isRetryableStatus = (status: number): boolean =>
+  status === 408 || status === 429 || status >= 500;
+
+/**
+ * The error for a vendor's non-2xx answer, carrying the vendor's own error code. `transient` forces a
+ * retry for vendor codes that mean "busy" on a 4xx (Salesforce's REQUEST_LIMIT_EXCEEDED is a 403).
+ */
+export const httpError = (
+  message: string,
+  answer: { readonly status: number; readonly code: string; readonly retryAfter?: string | null },
+  transient = false,
+): TransientError | PermanentError => {
+  const { status, code } = answer;
+  if (!transient && !isRetryableStatus(status)) return new PermanentError(message, { code, status });
+  const retryAfterSeconds = parseRetryAfter(answer.retryAfter);
+  return new TransientError(message, {
+    code,
+    status,
+    ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+  });
+};
+
+/**
+ * `fetch` itself failed: a timeout (`AbortSignal.timeout` rejects with a `TimeoutError` DOMException,
+ * which is not an `Error` in every realm, hence the duck typing) or the network. A retry can help either.
+ */
+export const networkError = (message: string, cause: unknown): TransientError => {
+  const name = typeof cause === 'object' && cause !== null ? (cause as { name?: unknown }).name : undefined;
+  return new TransientError(
+    message,
+    { code: name === 'TimeoutError' ? 'Timeout' : 'NetworkError' },
+    { cause },
+  );
+};

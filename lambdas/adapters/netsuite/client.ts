@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
-import { PermanentError, TransientError } from '../../shared/errors';
+import { networkError, PermanentError, parseRetryAfter, TransientError } from '../../shared/errors';
 
 /**
  * NetSuite REST record API client: token-based authentication (OAuth 1.0a, HMAC-SHA256, realm =
@@ -48,13 +48,26 @@ const THROTTLE_CODES = new Set([
 
 const RECORD_PATH = '/services/rest/record/v1';
 
-const retryAfterSeconds = (value: string | null): number | undefined => {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+/**
+ * Sublists whose lines a write replaces instead of appending to. Without `replace`, NetSuite adds the
+ * request's lines to a non-keyed sublist, so a repeated upsert would duplicate every line; with it,
+ * keyed lines are updated, unmatched old lines removed and new ones added.
+ * https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1545297048.html
+ */
+export interface WriteOptions {
+  readonly replace?: readonly string[];
+}
+
+const recordPath = (type: RecordType, externalId: string, query?: URLSearchParams): string => {
+  const path = `${RECORD_PATH}/${type}/eid:${encodeURIComponent(externalId)}`;
+  const search = query?.toString();
+  return search ? `${path}?${search}` : path;
 };
+
+const replaceQuery = (options: WriteOptions | undefined): URLSearchParams | undefined =>
+  options?.replace && options.replace.length > 0
+    ? new URLSearchParams({ replace: options.replace.join(',') })
+    : undefined;
 
 export class NetSuiteClient {
   private readonly timeoutMs: number;
@@ -66,9 +79,13 @@ export class NetSuiteClient {
   }
 
   /** Creates or replaces the record whose external id is given; returns its internal id. */
-  async upsert(type: RecordType, externalId: string, body: Record<string, unknown>): Promise<string> {
-    const path = `${RECORD_PATH}/${type}/eid:${encodeURIComponent(externalId)}`;
-    const response = await this.request('PUT', path, body);
+  async upsert(
+    type: RecordType,
+    externalId: string,
+    body: Record<string, unknown>,
+    options?: WriteOptions,
+  ): Promise<string> {
+    const response = await this.request('PUT', recordPath(type, externalId, replaceQuery(options)), body);
     const id = internalIdFrom(response.headers.get('location'));
     if (id) return id;
     // Some accounts omit Location on an update: read the record back to learn its id.
@@ -80,13 +97,39 @@ export class NetSuiteClient {
     return record.id;
   }
 
-  async getByExternalId(type: RecordType, externalId: string): Promise<NetSuiteRecord | null> {
-    const path = `${RECORD_PATH}/${type}/eid:${encodeURIComponent(externalId)}`;
+  /** `expandSubResources` returns sublists (a transaction's item lines) inline instead of as links. */
+  async getByExternalId(
+    type: RecordType,
+    externalId: string,
+    options?: { readonly expandSubResources?: boolean },
+  ): Promise<NetSuiteRecord | null> {
+    const query = options?.expandSubResources
+      ? new URLSearchParams({ expandSubResources: 'true' })
+      : undefined;
     try {
-      const response = await this.request('GET', path);
+      const response = await this.request('GET', recordPath(type, externalId, query));
       return (await response.json()) as NetSuiteRecord;
     } catch (error) {
       if (error instanceof PermanentError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Updates the fields the body names on the record with this external id (NetSuite accepts `eid:` in
+   * place of the internal id). `false` when no such record exists.
+   */
+  async patchByExternalId(
+    type: RecordType,
+    externalId: string,
+    body: Record<string, unknown>,
+    options?: WriteOptions,
+  ): Promise<boolean> {
+    try {
+      await this.request('PATCH', recordPath(type, externalId, replaceQuery(options)), body);
+      return true;
+    } catch (error) {
+      if (error instanceof PermanentError && error.status === 404) return false;
       throw error;
     }
   }
@@ -121,8 +164,7 @@ export class NetSuiteClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      const code = error instanceof Error && error.name === 'TimeoutError' ? 'Timeout' : 'NetworkError';
-      throw new TransientError(`NetSuite ${method} ${path} did not answer`, { code }, { cause: error });
+      throw networkError(`NetSuite ${method} ${path} did not answer`, error);
     }
     if (response.ok) return response;
     throw await classifyFailure(response, method, path);
@@ -148,7 +190,7 @@ const classifyFailure = async (response: Response, method: string, path: string)
   const message = `NetSuite ${method} ${path} answered ${response.status}${detail ? `: ${detail}` : ''}`;
   const status = response.status;
   if (status === 429 || status >= 500 || THROTTLE_CODES.has(code)) {
-    const retryAfter = retryAfterSeconds(response.headers.get('retry-after'));
+    const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
     return new TransientError(message, {
       code,
       status,

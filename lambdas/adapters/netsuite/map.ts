@@ -4,6 +4,11 @@ import { PermanentError } from '../../shared/errors';
 /** How revbridge's ERP side is set up: subsidiary, currencies and items, from the stage configuration. */
 export interface NetSuiteMapping {
   readonly subsidiaryId: string;
+  /**
+   * Subsidiary routing: the key a CRM deal or account carries → NetSuite subsidiary internal id. A deal
+   * without a key books to `subsidiaryId`; a key missing here is a configuration gap, not a default.
+   */
+  readonly subsidiaryIds?: Readonly<Record<string, string>>;
   /** ISO currency code → NetSuite currency internal id. */
   readonly currencyIds: Readonly<Record<string, string>>;
   /** Billing product id → NetSuite item internal id. */
@@ -41,6 +46,35 @@ const EXPONENTS: Readonly<Record<string, number>> = {
   LYD: 3,
   OMR: 3,
   TND: 3,
+};
+
+/** Digits after the decimal point in the currency's minor unit (2 unless ISO 4217 says otherwise). */
+export const currencyExponent = (currency: string): number => EXPONENTS[currency] ?? 2;
+
+/**
+ * A vendor's decimal amount (`99.99`, or `"99.99"` as HubSpot sends numbers) to integer minor units,
+ * through its decimal digits rather than a float multiplication. An amount finer than the currency's
+ * minor unit (`10.005` USD) cannot be represented without rounding money, so it is refused.
+ */
+export const toMinorUnits = (major: number | string, currency: string): number => {
+  const text = typeof major === 'number' ? String(major) : major.trim();
+  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!match) {
+    throw new PermanentError(`amount ${text} is not a decimal number`, { code: 'InvalidAmount' });
+  }
+  const [, sign = '', whole = '0', fraction = ''] = match;
+  const exponent = currencyExponent(currency);
+  const significant = fraction.replace(/0+$/, '');
+  if (significant.length > exponent) {
+    throw new PermanentError(`amount ${text} is finer than one minor unit of ${currency}`, {
+      code: 'SubMinorUnitAmount',
+    });
+  }
+  const minor = Number(`${whole}${significant.padEnd(exponent, '0')}`);
+  if (!Number.isSafeInteger(minor)) {
+    throw new PermanentError(`amount ${text} is too large`, { code: 'InvalidAmount' });
+  }
+  return sign === '-' && minor !== 0 ? -minor : minor;
 };
 
 /**
