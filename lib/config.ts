@@ -7,6 +7,127 @@ import { z } from 'zod';
 
 const id = z.string().min(1);
 
+const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, upper case');
+const httpsUrl = z.url().refine((url) => url.startsWith('https://'), 'must be an https URL');
+/** A Salesforce API name or relationship path (it goes into SOQL). */
+const apiName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/, 'an API name');
+const propertyName = z.string().regex(/^[a-z0-9_]+$/, 'a HubSpot property internal name');
+
+/**
+ * The quote-to-cash saga's master data mapping. The catalog keys Stripe prices by `lookup_key`, not by
+ * price id: Stripe prices are immutable, so a price change is a new price that takes the lookup key
+ * over (`transfer_lookup_key`), and the saga picks it up without a redeploy.
+ * https://docs.stripe.com/products-prices/manage-prices#lookup-keys
+ */
+const quoteToCashSchema = z
+  .object({
+    /** CRM product code (Salesforce ProductCode / HubSpot hs_sku) → what it is in billing and the ERP. */
+    catalog: z
+      .record(
+        z.string().min(1),
+        z
+          .object({
+            /** The NetSuite item the sales order line uses. */
+            netsuiteItemId: id,
+            /** The recurring Stripe price, by lookup key, for each currency the product is sold in. */
+            stripeLookupKeys: z
+              .record(currencyCode, z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'a Stripe lookup key'))
+              .refine((value) => Object.keys(value).length > 0, 'at least one currency'),
+          })
+          .strict(),
+      )
+      .refine((value) => Object.keys(value).length > 0, 'at least one product'),
+    /** Subsidiary key (as the CRM carries it on the deal or account) → the NetSuite subsidiary. */
+    subsidiaries: z
+      .record(
+        z.string().min(1),
+        z
+          .object({
+            netsuiteSubsidiaryId: id,
+            /** Currencies this subsidiary sells in; a deal in another currency is not routed here. */
+            currencies: z.array(currencyCode).min(1),
+            /** Deals routed here need the customer's tax id (VAT registration) before anything is written. */
+            requireTaxId: z.boolean(),
+          })
+          .strict(),
+      )
+      .refine((value) => Object.keys(value).length > 0, 'at least one subsidiary'),
+    /** Where a deal goes when the CRM names no subsidiary: by the deal's currency. */
+    defaultSubsidiaryByCurrency: z.record(currencyCode, z.string().min(1)),
+  })
+  .strict();
+
+export type QuoteToCashConfig = z.infer<typeof quoteToCashSchema>;
+
+/**
+ * Lambda caps a function's environment at 4 KB in total and the mapping travels there as JSON; the
+ * rest of the saga function's environment (secret ARNs, table names, the NetSuite mapping) takes about
+ * 1.9 KB once deployed. A catalog that outgrows this share must move to a parameter store: failing here
+ * says so at synth instead of at deploy.
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
+ */
+export const QUOTE_TO_CASH_ENV_BUDGET_BYTES = 1500;
+
+/** What a field-by-field schema cannot see: references between the mapping and the ERP's ids. */
+const quoteToCashProblems = (
+  q2c: QuoteToCashConfig,
+  netsuite: { currencyIds: Record<string, string>; taxItemId: string; adjustmentItemId: string },
+): { path: (string | number)[]; message: string }[] => {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const erpCurrency = (currency: string) => netsuite.currencyIds[currency] !== undefined;
+  const lookupKeyOwner = new Map<string, string>();
+  for (const [code, product] of Object.entries(q2c.catalog)) {
+    if (product.netsuiteItemId === netsuite.taxItemId || product.netsuiteItemId === netsuite.adjustmentItemId)
+      problems.push({
+        path: ['catalog', code, 'netsuiteItemId'],
+        message: 'is the tax or adjustment item, not a product',
+      });
+    for (const [currency, lookupKey] of Object.entries(product.stripeLookupKeys)) {
+      if (!erpCurrency(currency))
+        problems.push({
+          path: ['catalog', code, 'stripeLookupKeys', currency],
+          message: `currency ${currency} has no NetSuite id in netsuite.currencyIds`,
+        });
+      const owner = lookupKeyOwner.get(lookupKey);
+      if (owner !== undefined)
+        problems.push({
+          path: ['catalog', code, 'stripeLookupKeys', currency],
+          message: `lookup key "${lookupKey}" is already used by ${owner}`,
+        });
+      else lookupKeyOwner.set(lookupKey, `${code} ${currency}`);
+    }
+  }
+  for (const [key, subsidiary] of Object.entries(q2c.subsidiaries)) {
+    subsidiary.currencies.forEach((currency, index) => {
+      if (!erpCurrency(currency))
+        problems.push({
+          path: ['subsidiaries', key, 'currencies', index],
+          message: `currency ${currency} has no NetSuite id in netsuite.currencyIds`,
+        });
+    });
+  }
+  for (const [currency, key] of Object.entries(q2c.defaultSubsidiaryByCurrency)) {
+    const subsidiary = q2c.subsidiaries[key];
+    if (!subsidiary)
+      problems.push({
+        path: ['defaultSubsidiaryByCurrency', currency],
+        message: `names subsidiary "${key}", which is not in quoteToCash.subsidiaries`,
+      });
+    else if (!subsidiary.currencies.includes(currency))
+      problems.push({
+        path: ['defaultSubsidiaryByCurrency', currency],
+        message: `subsidiary "${key}" does not sell in ${currency}`,
+      });
+  }
+  const size = Buffer.byteLength(JSON.stringify(q2c));
+  if (size > QUOTE_TO_CASH_ENV_BUDGET_BYTES)
+    problems.push({
+      path: [],
+      message: `is ${size} bytes as JSON, over the ${QUOTE_TO_CASH_ENV_BUDGET_BYTES}-byte share of the function environment`,
+    });
+  return problems;
+};
+
 export const stageConfigSchema = z
   .object({
     /** Prefix of resource names, so several stages can share an account. */
@@ -38,6 +159,10 @@ export const stageConfigSchema = z
     }),
     stripe: z.object({
       accountId: z.string().regex(/^acct_[A-Za-z0-9]+$/, 'a Stripe account id (acct_...)'),
+      /** @default https://api.stripe.com */
+      apiBaseUrl: httpsUrl.default('https://api.stripe.com'),
+      /** Per API request of the saga. */
+      timeoutMs: z.number().int().min(1000).max(60_000).default(10_000),
     }),
     netsuite: z.object({
       /** REST base URL, e.g. https://1234567.suitetalk.api.netsuite.com */
@@ -61,6 +186,16 @@ export const stageConfigSchema = z
         .regex(/^00D[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/, 'a Salesforce org id (00D..., 15 or 18 characters)'),
       /** Opportunity stages that mean won, for messages that do not carry IsWon. */
       wonStages: z.array(z.string().min(1)).min(1),
+      /** The org's My Domain URL the saga reads deals from and writes ids back to. */
+      instanceUrl: httpsUrl,
+      /** The corporate currency, for an org without multi-currency. */
+      defaultCurrency: currencyCode,
+      /** Account field with the tax id. @default Tax_Id__c */
+      accountTaxIdField: apiName.optional(),
+      /** Account field with the billing email, if the org has one. */
+      accountEmailField: apiName.optional(),
+      /** Where the subsidiary key lives, as a path from the Opportunity (`Account.Subsidiary__c`). */
+      subsidiaryField: apiName.optional(),
     }),
     hubspot: z.object({
       /** Deal stage values that mean won. */
@@ -70,11 +205,30 @@ export const stageConfigSchema = z
        * e.g. behind a custom domain. @default https://<api-id>.execute-api.<region>.amazonaws.com/<stage>
        */
       webhookBaseUrl: z.url().optional(),
+      /** @default https://api.hubapi.com */
+      apiBaseUrl: httpsUrl.default('https://api.hubapi.com'),
+      /** The portal's company currency, for deals without a currency. */
+      defaultCurrency: currencyCode,
+      /** Company property with the tax id. @default tax_id */
+      companyTaxIdProperty: propertyName.optional(),
+      /** Company property with the billing email, if the portal has one. */
+      companyEmailProperty: propertyName.optional(),
+      /** Where the subsidiary key lives: `company.<property>` or `deal.<property>`. */
+      subsidiaryProperty: z
+        .string()
+        .regex(/^(company|deal)\.[A-Za-z0-9_]+$/, 'company.<property> or deal.<property>')
+        .optional(),
     }),
     /** Vendor event time to ERP write, p99, above which the latency alarm fires. */
     syncLatencyObjectiveSeconds: z.number().int().min(1),
+    quoteToCash: quoteToCashSchema,
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    for (const problem of quoteToCashProblems(config.quoteToCash, config.netsuite)) {
+      ctx.addIssue({ code: 'custom', path: ['quoteToCash', ...problem.path], message: problem.message });
+    }
+  });
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
 

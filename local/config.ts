@@ -58,8 +58,70 @@ export const secretSeeds = (source: NodeJS.ProcessEnv = process.env): Record<str
     StripeWebhookSecret: secrets.stripeWebhookSecret,
     NetSuiteCredentials: JSON.stringify(secrets.netsuite),
     HubSpotClientSecret: secrets.hubspotClientSecret,
+    StripeApiKey: secrets.stripeApiKey,
+    SalesforceAccessToken: secrets.salesforceAccessToken,
+    HubSpotAccessToken: secrets.hubspotAccessToken,
   };
 };
+
+/**
+ * Custom fields the local CRM twins are created with: the ones the dev stage's CRM configuration
+ * (cdk.json `salesforce.*Field`, `hubspot.*Property`) and the saga's write-back read and write. A real
+ * org or portal is set up with them once; the twins reject unknown fields just as strictly.
+ */
+export const crmTwinCustomFields = {
+  salesforce: {
+    Opportunity: [
+      'Billing_Customer_Id__c',
+      'Subscription_Id__c',
+      'ERP_Customer_Id__c',
+      'Sales_Order_Id__c',
+      'Revbridge_Status__c',
+    ],
+    Account: ['Tax_Id__c', 'Billing_Email__c', 'Subsidiary__c'],
+  },
+  hubspot: {
+    deals: [
+      'revbridge_billing_customer_id',
+      'revbridge_subscription_id',
+      'revbridge_erp_customer_id',
+      'revbridge_sales_order_id',
+      'revbridge_status',
+    ],
+    companies: ['tax_id', 'billing_email', 'subsidiary'],
+  },
+} as const;
+
+/**
+ * The prices the local Stripe twin starts with, one per lookup key of the dev stage's quote-to-cash
+ * catalog (cdk.json `quoteToCash.catalog`; a test keeps the two in step). The catalog names prices by
+ * lookup key, so the twin's generated price ids never need to be known in advance.
+ */
+export const stripeCatalogSeed: readonly {
+  readonly product: { readonly id: string; readonly name: string };
+  readonly prices: readonly {
+    readonly lookupKey: string;
+    readonly currency: string;
+    readonly unitAmount: number;
+  }[];
+}[] = [
+  {
+    product: { id: 'prod_revbridge_platform', name: 'Platform' },
+    prices: [
+      { lookupKey: 'platform_monthly_usd', currency: 'usd', unitAmount: 120_000 },
+      { lookupKey: 'platform_monthly_gbp', currency: 'gbp', unitAmount: 95_000 },
+      { lookupKey: 'platform_monthly_eur', currency: 'eur', unitAmount: 110_000 },
+    ],
+  },
+  {
+    product: { id: 'prod_revbridge_seat', name: 'Seat' },
+    prices: [
+      { lookupKey: 'seat_monthly_usd', currency: 'usd', unitAmount: 2_500 },
+      { lookupKey: 'seat_monthly_gbp', currency: 'gbp', unitAmount: 2_000 },
+      { lookupKey: 'seat_monthly_eur', currency: 'eur', unitAmount: 2_300 },
+    ],
+  },
+];
 
 /** Function environment variables that hold a vendor's base URL: locally they point at the twin. */
 export const VENDOR_URL_VARIABLES: Readonly<Record<string, TwinName>> = {

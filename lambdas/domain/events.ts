@@ -19,6 +19,7 @@ export const EVENT_TYPES = [
   'billing.subscription.updated',
   'billing.subscription.canceled',
   'crm.deal.won',
+  'contract.activated',
   'erp.invoice.posted',
   'ops.exception.opened',
 ] as const;
@@ -113,6 +114,26 @@ export const dealWonSchema = z.object({
 });
 export type DealWon = z.infer<typeof dealWonSchema>;
 
+/**
+ * The quote-to-cash saga finished: the won deal has a billing customer and subscription and an ERP
+ * customer and sales order, and the CRM shows their ids.
+ */
+export const contractActivatedSchema = z.object({
+  crm: z.enum(['salesforce', 'hubspot']),
+  dealId: z.string().check(z.minLength(1)),
+  /** The deal version the saga ran for (its execution is named after it). */
+  dealVersion: z.string(),
+  accountId: z.string(),
+  currency: currencySchema,
+  billingCustomerId: z.string(),
+  subscriptionId: z.string(),
+  erpCustomerId: z.string(),
+  salesOrderId: z.string(),
+  /** The NetSuite subsidiary the deal was routed to. */
+  erpSubsidiaryId: z.string(),
+});
+export type ContractActivated = z.infer<typeof contractActivatedSchema>;
+
 export const invoicePostedSchema = z.object({
   invoiceId: z.string(),
   erpInvoiceId: z.string(),
@@ -141,6 +162,7 @@ const dataSchemas = {
   'billing.subscription.updated': subscriptionSchema,
   'billing.subscription.canceled': subscriptionSchema,
   'crm.deal.won': dealWonSchema,
+  'contract.activated': contractActivatedSchema,
   'erp.invoice.posted': invoicePostedSchema,
   'ops.exception.opened': exceptionSchema,
 } as const satisfies Record<EventType, z.ZodMiniType>;

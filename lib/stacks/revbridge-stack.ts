@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -11,6 +12,9 @@ import { LinksTable } from '../constructs/links-table';
 import { QueueConsumer } from '../constructs/queue-consumer';
 import { RevbridgeFunction } from '../constructs/revbridge-function';
 import { WebhookApi } from '../constructs/webhook-api';
+import { Workflow } from '../constructs/workflow';
+
+const STATE_MACHINES = path.join(__dirname, '..', '..', 'statemachines');
 
 export interface RevbridgeStackProps extends StackProps {
   readonly config: StageConfig;
@@ -44,7 +48,24 @@ export class RevbridgeStack extends Stack {
     const hubspotClientSecret = new Secret(this, 'HubSpotClientSecret', {
       description: 'HubSpot app client secret (signs webhooks): "..." or {"clientSecrets":["new","old"]}',
     });
-    for (const secret of [stripeWebhookSecret, netsuiteCredentials, hubspotClientSecret]) {
+    // API credentials of the quote-to-cash saga (write access to billing and the CRMs).
+    const stripeApiKey = new Secret(this, 'StripeApiKey', {
+      description: 'Stripe secret or restricted key for the saga: "rk_live_..." or {"apiKey":"..."}',
+    });
+    const salesforceAccessToken = new Secret(this, 'SalesforceAccessToken', {
+      description: 'Salesforce access token of the integration user: "..." or {"accessToken":"..."}',
+    });
+    const hubspotAccessToken = new Secret(this, 'HubSpotAccessToken', {
+      description: 'HubSpot private app token (crm.objects.deals/companies/line_items): "pat-..."',
+    });
+    for (const secret of [
+      stripeWebhookSecret,
+      netsuiteCredentials,
+      hubspotClientSecret,
+      stripeApiKey,
+      salesforceAccessToken,
+      hubspotAccessToken,
+    ]) {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions::AwsSolutions-SMG4',
         reason:
@@ -138,10 +159,104 @@ export class RevbridgeStack extends Stack {
       'Finalized billing invoices to the ERP posting consumer',
     );
 
+    // Flow 1, deal won → contract activated: a consumer starts one saga per deal version.
+    const optional = (name: string, value: string | undefined) => (value ? { [name]: value } : {});
+    const crmEnvironment = {
+      SALESFORCE_INSTANCE_URL: config.salesforce.instanceUrl,
+      SALESFORCE_ACCESS_TOKEN_SECRET_ID: salesforceAccessToken.secretArn,
+      SALESFORCE_DEFAULT_CURRENCY: config.salesforce.defaultCurrency,
+      ...optional('SALESFORCE_TAX_ID_FIELD', config.salesforce.accountTaxIdField),
+      ...optional('SALESFORCE_EMAIL_FIELD', config.salesforce.accountEmailField),
+      ...optional('SALESFORCE_SUBSIDIARY_FIELD', config.salesforce.subsidiaryField),
+      HUBSPOT_BASE_URL: config.hubspot.apiBaseUrl,
+      HUBSPOT_ACCESS_TOKEN_SECRET_ID: hubspotAccessToken.secretArn,
+      HUBSPOT_DEFAULT_CURRENCY: config.hubspot.defaultCurrency,
+      ...optional('HUBSPOT_TAX_ID_PROPERTY', config.hubspot.companyTaxIdProperty),
+      ...optional('HUBSPOT_EMAIL_PROPERTY', config.hubspot.companyEmailProperty),
+      ...optional('HUBSPOT_SUBSIDIARY_PROPERTY', config.hubspot.subsidiaryProperty),
+    };
+    const q2c = config.quoteToCash;
+    const sagaSteps = new RevbridgeFunction(this, 'QuoteToCashSteps', {
+      feature: 'quote-to-cash',
+      logRetention,
+      // A step makes up to three vendor calls of at most `timeoutMs` each; the Task times out at 75 s.
+      timeout: Duration.seconds(60),
+      memorySize: 512,
+      environment: {
+        ...crmEnvironment,
+        STRIPE_API_BASE_URL: config.stripe.apiBaseUrl,
+        STRIPE_API_KEY_SECRET_ID: stripeApiKey.secretArn,
+        STRIPE_TIMEOUT_MS: String(config.stripe.timeoutMs),
+        NETSUITE_BASE_URL: config.netsuite.baseUrl,
+        NETSUITE_SECRET_ID: netsuiteCredentials.secretArn,
+        NETSUITE_TIMEOUT_MS: String(config.netsuite.timeoutMs),
+        NETSUITE_MAPPING: JSON.stringify({
+          subsidiaryId: config.netsuite.subsidiaryId,
+          subsidiaryIds: Object.fromEntries(
+            Object.entries(q2c.subsidiaries).map(([key, value]) => [key, value.netsuiteSubsidiaryId]),
+          ),
+          currencyIds: config.netsuite.currencyIds,
+          productItemIds: config.netsuite.productItemIds,
+          defaultItemId: config.netsuite.defaultItemId,
+          taxItemId: config.netsuite.taxItemId,
+          adjustmentItemId: config.netsuite.adjustmentItemId,
+        }),
+        QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c),
+      },
+    });
+    for (const secret of [stripeApiKey, netsuiteCredentials, salesforceAccessToken, hubspotAccessToken]) {
+      secret.grantRead(sagaSteps);
+    }
+    links.bind(sagaSteps, 'readwrite');
+    exceptions.bind(sagaSteps);
+    backbone.grantPublish(sagaSteps);
+    const quoteToCash = new Workflow(this, 'QuoteToCash', {
+      workflowName: 'quote-to-cash',
+      definitionFile: path.join(STATE_MACHINES, 'quote-to-cash.asl.json'),
+      functions: { StepsFunctionArn: sagaSteps },
+      bus: backbone.bus,
+      logRetention,
+    });
+
+    const startDealSaga = new RevbridgeFunction(this, 'StartDealSaga', {
+      feature: 'start-deal-saga',
+      logRetention,
+      timeout: Duration.seconds(30),
+      environment: { ...crmEnvironment, STATE_MACHINE_ARN: quoteToCash.stateMachine.stateMachineArn },
+    });
+    salesforceAccessToken.grantRead(startDealSaga);
+    hubspotAccessToken.grantRead(startDealSaga);
+    idempotency.bind(startDealSaga);
+    exceptions.bind(startDealSaga);
+    backbone.grantPublish(startDealSaga);
+    quoteToCash.stateMachine.grantStartExecution(startDealSaga);
+    const dealsWon = new QueueConsumer(this, 'StartDealSagaConsumer', {
+      fn: startDealSaga,
+      maxReceiveCount: config.queues.maxReceiveCount,
+      batchSize: config.queues.batchSize,
+      // Each message is one CRM read; won deals are rare, so the CRMs' API limits are never close.
+      maxConcurrency: 2,
+      maxMessageAge: Duration.seconds(config.queues.maxMessageAgeSeconds),
+    });
+    backbone.routeToQueue(
+      'DealWonRule',
+      { source: ['revbridge.salesforce', 'revbridge.hubspot'], detailType: ['crm.deal.won'] },
+      dealsWon.queue,
+      'Won CRM deals to the quote-to-cash saga starter',
+    );
+
     new BusinessDashboard(this, 'Business', {
       dashboardName: `revbridge-${config.stage}`,
       syncLatencyObjective: Duration.seconds(config.syncLatencyObjectiveSeconds),
-      platformAlarms: [invoices.dlqAlarm, invoices.ageAlarm, backbone.targetDlqAlarm],
+      platformAlarms: [
+        invoices.dlqAlarm,
+        invoices.ageAlarm,
+        backbone.targetDlqAlarm,
+        dealsWon.dlqAlarm,
+        dealsWon.ageAlarm,
+        quoteToCash.failedAlarm,
+        quoteToCash.timedOutAlarm,
+      ],
     });
   }
 }

@@ -8,6 +8,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { jsonProtocolListener } from '../aws/json-protocol';
 import { LocalCloudWatch } from '../cloudwatch';
 import {
+  crmTwinCustomFields,
   DEFAULT_PORTS,
   localSecrets,
   netsuiteConcurrencyLimit,
@@ -29,6 +30,7 @@ import { type StripeTwin, startStripeTwin } from '../twins/stripe';
 import { ApiServer } from './api-server';
 import { type LocalEnvironment, physicalResources, resolveValue } from './intrinsics';
 import { type FunctionSpec, LambdaHost } from './lambda-host';
+import { seedStripeCatalog } from './seed-stripe-catalog';
 import { SqsPoller } from './sqs-poller';
 import { type CfnResource, cdkPath, constructId, loadTemplate } from './template';
 
@@ -268,10 +270,12 @@ export class LocalRuntime {
     });
     this.stripe = stripe;
     this.twins.set('stripe', { name: 'stripe', url: stripe.url, close: () => stripe.close() });
+    await seedStripeCatalog(stripe.url, secrets.stripeApiKey);
     const salesforce = await startSalesforceTwin({
       port: ports.salesforce ?? this.defaultPort('salesforce'),
       seed,
       accessToken: secrets.salesforceAccessToken,
+      customFields: crmTwinCustomFields.salesforce,
     });
     this.salesforce = salesforce;
     this.twins.set('salesforce', {
@@ -284,6 +288,7 @@ export class LocalRuntime {
       seed,
       accessToken: secrets.hubspotAccessToken,
       clientSecret: secrets.hubspotClientSecret,
+      customProperties: crmTwinCustomFields.hubspot,
     });
     this.hubspot = hubspot;
     this.twins.set('hubspot', { name: 'hubspot', url: hubspot.url, close: () => hubspot.close() });
@@ -516,10 +521,15 @@ export class LocalRuntime {
   ): void {
     for (const [id, resource] of machines) {
       const props = resolve(resource.Properties, `${id}.Properties`) as Record<string, unknown>;
-      const definition =
+      const raw =
         typeof props.DefinitionString === 'string'
           ? props.DefinitionString
           : JSON.stringify(props.Definition ?? {});
+      // CloudFormation replaces `${Name}` with DefinitionSubstitutions[Name] (ARNs, the bus name).
+      const substitutions = (props.DefinitionSubstitutions ?? {}) as Record<string, unknown>;
+      const definition = raw.replace(/\$\{([A-Za-z0-9_]+)\}/g, (placeholder, name: string) =>
+        name in substitutions ? String(substitutions[name]) : placeholder,
+      );
       this.stepFunctions.createStateMachine(
         physical.get(id)?.attributes.Name ?? id,
         definition,

@@ -143,6 +143,78 @@ describe('the invoice flow in the local runtime', () => {
     expect(state).toBe('ALARM');
   });
 
+  it('reports only the record that can be retried in batchItemFailures; a permanent failure is not among them', async () => {
+    const good = invoiceFinalized();
+    const unpostable = invoiceFinalized({ currency: 'jpy' });
+    const asBusMessage = (event: ReturnType<typeof invoiceFinalized>, envelopeId: string) => {
+      const data = event.data.object;
+      return JSON.stringify({
+        'detail-type': 'billing.invoice.finalized',
+        source: 'revbridge.stripe',
+        detail: {
+          id: envelopeId,
+          type: 'billing.invoice.finalized',
+          version: 1,
+          occurredAt: new Date().toISOString(),
+          source: { vendor: 'stripe', account: 'acct_revbridgelocal', eventId: event.id },
+          correlationId: data.id,
+          causationId: null,
+          data: {
+            id: data.id,
+            number: null,
+            customer: { billingId: data.customer, email: null, name: data.customer_name },
+            subscriptionId: null,
+            currency: String((data as { currency?: unknown }).currency ?? 'usd').toUpperCase(),
+            status: 'open',
+            lines: [
+              {
+                id: `${data.id}_l1`,
+                description: null,
+                quantity: 1,
+                amount: 2500,
+                priceId: null,
+                productId: null,
+                periodStart: null,
+                periodEnd: null,
+              },
+            ],
+            subtotal: 2500,
+            tax: 0,
+            total: 2500,
+            amountDue: 2500,
+            amountPaid: 0,
+            issuedAt: new Date().toISOString(),
+            dueAt: null,
+          },
+        },
+      });
+    };
+    const record = (messageId: string, body: string) => ({
+      messageId,
+      receiptHandle: `handle-${messageId}`,
+      body,
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()) },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:direct',
+      awsRegion: 'us-east-1',
+    });
+    const outcome = await runtime.lambda.invoke(runtime.lambda.spec('PostInvoiceD4E6B1A4').name, {
+      Records: [
+        record('m-good', asBusMessage(good, `evt_batch_good_${process.pid}`)),
+        record('m-permanent', asBusMessage(unpostable, `evt_batch_perm_${process.pid}`)),
+        record('m-unreadable', '{"detail":{}}'),
+      ],
+    });
+    expect(outcome).toMatchObject({
+      ok: true,
+      result: { batchItemFailures: [{ itemIdentifier: 'm-unreadable' }] },
+    });
+    expect(netsuite().getByExternalId('invoice', good.data.object.id)).toBeDefined();
+    expect(netsuite().getByExternalId('invoice', unpostable.data.object.id)).toBeUndefined();
+  });
+
   it('serves its state at /_local/status, listing what it does not emulate', async () => {
     const response = await fetch(`${runtime.apiUrl}/_local/status`);
     const status = (await response.json()) as {

@@ -1,12 +1,16 @@
 import Stripe from 'stripe';
 import { localSecrets } from '../../local/config';
-import { LocalRuntime } from '../../local/runtime/runtime';
+import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime/runtime';
 import { vendorJson } from './fixtures';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-/** A local runtime on free ports, for one test file. `cdk.out` is synthesized by the jest global setup. */
-export const startRuntime = () => LocalRuntime.start({ ephemeralPorts: true });
+/**
+ * A local runtime on free ports, for one test file. `cdk.out` is synthesized by the jest global setup.
+ * `waitTimeScale` shrinks Step Functions waits and Retry intervals (0.01: a 2 s retry takes 20 ms).
+ */
+export const startRuntime = (options: Pick<LocalRuntimeOptions, 'waitTimeScale'> = {}) =>
+  LocalRuntime.start({ ephemeralPorts: true, ...options });
 
 let counter = 0;
 

@@ -23,6 +23,23 @@ export interface FaultConfig {
   reorderRate?: number;
   /** Delay before a webhook's first attempt. */
   deliveryDelayMs?: { min: number; max: number };
+  /**
+   * Requests the vendor refuses with a 4xx in its own error shape, as a validation rule or a script in
+   * the customer's account would (a NetSuite user event script, a Salesforce validation rule): the
+   * permanent failure a client must not retry. Checked before the random faults; draws nothing.
+   */
+  reject?: RejectRule[];
+}
+
+export interface RejectRule {
+  /** e.g. `PUT`. @default any method */
+  method?: string;
+  /** A substring of the request path, e.g. `/salesOrder/`. */
+  path: string;
+  /** @default 400 */
+  status?: number;
+  /** Matching requests to refuse before the rule is spent. @default all of them */
+  times?: number;
 }
 
 export type RequestFaultKind = 'none' | 'error' | 'throttle' | 'timeout';
@@ -66,6 +83,16 @@ export const faultConfigSchema = z.strictObject({
   duplicateRate: z.optional(rate),
   reorderRate: z.optional(rate),
   deliveryDelayMs: z.optional(range),
+  reject: z.optional(
+    z.array(
+      z.strictObject({
+        method: z.optional(z.string()),
+        path: z.string().check(z.minLength(1)),
+        status: z.optional(z.int().check(z.minimum(400), z.maximum(499))),
+        times: z.optional(z.int().check(z.minimum(1))),
+      }),
+    ),
+  ),
 });
 
 export class FaultConfigError extends Error {
@@ -139,6 +166,8 @@ export class FaultInjector {
   private current: FaultConfig = {};
   private random = new SeededRandom(DEFAULT_FAULT_SEED);
   private burstRemaining = 0;
+  /** Refusals left per `reject` rule (Infinity when the rule has no `times`). */
+  private rejectsLeft: number[] = [];
 
   constructor(config: FaultConfig = {}) {
     this.set(config);
@@ -153,6 +182,20 @@ export class FaultInjector {
     this.current = structuredClone(config);
     this.random = new SeededRandom(config.seed ?? DEFAULT_FAULT_SEED);
     this.burstRemaining = 0;
+    this.rejectsLeft = (config.reject ?? []).map((rule) => rule.times ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** The 4xx status to refuse this request with, per the first matching `reject` rule not yet spent. */
+  nextRejection(method: string, path: string): number | undefined {
+    const rules = this.current.reject ?? [];
+    for (const [index, rule] of rules.entries()) {
+      if ((this.rejectsLeft[index] ?? 0) <= 0) continue;
+      if (rule.method !== undefined && rule.method.toUpperCase() !== method.toUpperCase()) continue;
+      if (!path.includes(rule.path)) continue;
+      this.rejectsLeft[index] = (this.rejectsLeft[index] ?? 0) - 1;
+      return rule.status ?? 400;
+    }
+    return undefined;
   }
 
   nextRequestFault(): RequestFault {

@@ -29,7 +29,7 @@ export interface TwinServerOptions {
   host?: string;
   faults: FaultInjector;
   handler: (req: TwinRequest) => Promise<TwinResponse>;
-  /** The vendor's own body for injected 5xx/429 (and for handler crashes). */
+  /** The vendor's own body for injected 5xx/429/4xx (and for handler crashes). */
   vendorError?: (status: number, retryAfterSeconds?: number) => TwinResponse;
   /** @default 1 MiB */
   maxBodyBytes?: number;
@@ -71,7 +71,7 @@ export async function startTwinServer(options: TwinServerOptions): Promise<TwinS
   const defaultError = (status: number, retryAfterSeconds?: number): TwinResponse => ({
     status,
     body: {
-      error: status === 429 ? 'Too Many Requests' : 'Service Unavailable',
+      error: status === 429 ? 'Too Many Requests' : status < 500 ? 'Bad Request' : 'Service Unavailable',
       twin: options.name,
       ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     },
@@ -92,6 +92,9 @@ export async function startTwinServer(options: TwinServerOptions): Promise<TwinS
     if (twinReq.path.startsWith(CONTROL_PREFIX)) {
       return write(res, control(twinReq, options));
     }
+
+    const rejected = options.faults.nextRejection(twinReq.method, twinReq.path);
+    if (rejected !== undefined) return write(res, vendorError(rejected));
 
     const fault = options.faults.nextRequestFault();
     await wait(fault.latencyMs);

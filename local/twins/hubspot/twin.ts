@@ -868,6 +868,15 @@ export async function startHubSpotTwin(options: HubSpotTwinOptions = {}): Promis
     handler,
     vendorError: (status, retryAfterSeconds) => {
       if (status === 429) return rateLimited(retryAfterSeconds ?? 1);
+      if (status < 500) {
+        // An injected refusal, in HubSpot's validation error shape.
+        return json(status, {
+          status: 'error',
+          message: 'The request was refused by a rule of this portal.',
+          correlationId: ids.uuid(),
+          category: 'VALIDATION_ERROR',
+        });
+      }
       return json(status, {
         status: 'error',
         message: status === 503 ? 'Service Unavailable' : 'internal error',

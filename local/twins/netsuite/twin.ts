@@ -157,13 +157,16 @@ export async function startNetSuiteTwin(options: NetSuiteTwinOptions = {}): Prom
     vendorError: (status) =>
       status === 429
         ? concurrencyLimitExceeded().toResponse()
-        : netSuiteErrorResponse(
-            status,
-            'UNEXPECTED_ERROR',
-            status === 503
-              ? 'The service is temporarily unavailable. Try again later.'
-              : 'An unexpected error occurred. Error ID: twin',
-          ),
+        : status < 500
+          ? // An injected refusal: what a user event script that throws on save answers.
+            netSuiteErrorResponse(status, 'USER_ERROR', 'The record was refused by a script on this account.')
+          : netSuiteErrorResponse(
+              status,
+              'UNEXPECTED_ERROR',
+              status === 503
+                ? 'The service is temporarily unavailable. Try again later.'
+                : 'An unexpected error occurred. Error ID: twin',
+            ),
   });
 
   const base = server.url;

@@ -635,6 +635,16 @@ export async function startSalesforceTwin(options: SalesforceTwinOptions = {}): 
       if (status === 503) {
         return json(503, [{ message: 'Server temporarily unavailable', errorCode: 'SERVER_UNAVAILABLE' }]);
       }
+      if (status < 500) {
+        // An injected refusal: what a validation rule of the org answers.
+        return json(status, [
+          {
+            message: 'Refused by a validation rule of this org.',
+            errorCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+            fields: [],
+          },
+        ]);
+      }
       return json(status, [
         {
           message: `An unexpected error occurred. Please include this ErrorId if you contact support: ${ids.next('', 9, '0123456789')}-${ids.next('', 5, '0123456789')} (${ids.next('-', 9, '0123456789')})`,

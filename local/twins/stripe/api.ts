@@ -32,9 +32,10 @@ export interface ApiOptions {
 const JSON_HEADERS = { 'Content-Type': 'application/json' } as const;
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
 
-/** Stripe's body for the 429s and 5xxs the fault injector produces. */
+/** Stripe's body for the 429s, 5xxs and refusals (4xx) the fault injector produces. */
 export function stripeVendorError(store: Store, status: number, retryAfterSeconds?: number): TwinResponse {
   const requestId = store.requestId();
+  const refused = status >= 400 && status < 500 && status !== 429;
   const error =
     status === 429
       ? invalidRequest(
@@ -43,14 +44,21 @@ export function stripeVendorError(store: Store, status: number, retryAfterSecond
           'rate_limit',
           429,
         )
-      : new StripeApiError({ status, type: 'api_error', message: 'An unknown error occurred' });
+      : refused
+        ? invalidRequest(
+            'The request was refused by a rule on this account.',
+            undefined,
+            'request_refused',
+            status,
+          )
+        : new StripeApiError({ status, type: 'api_error', message: 'An unknown error occurred' });
   return {
     status,
     headers: {
       ...JSON_HEADERS,
       'Request-Id': requestId,
       // The official SDKs retry when Stripe says so (https://docs.stripe.com/error-low-level#server-errors).
-      'Stripe-Should-Retry': 'true',
+      'Stripe-Should-Retry': refused ? 'false' : 'true',
       ...(retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) }),
     },
     body: errorBody(error, requestId),

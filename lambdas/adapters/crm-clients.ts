@@ -1,0 +1,68 @@
+import * as z from 'zod/mini';
+import type { CrmClient, Deal } from '../domain/deal';
+import { nonEmpty } from '../shared/env';
+import { loadSecret } from '../shared/secrets';
+import { HubSpotCrmClient } from './hubspot/crm-client';
+import { SalesforceCrmClient } from './salesforce/crm-client';
+
+/**
+ * The CRM clients of a function that works on deals of either CRM, built from its environment. The
+ * start consumer and the saga's steps share this, so a deal is read the same way by both.
+ */
+
+const optionalName = () => z.optional(nonEmpty());
+
+export const crmEnvSchema = z.object({
+  SALESFORCE_INSTANCE_URL: z.url(),
+  SALESFORCE_ACCESS_TOKEN_SECRET_ID: nonEmpty(),
+  SALESFORCE_DEFAULT_CURRENCY: nonEmpty(),
+  SALESFORCE_TAX_ID_FIELD: optionalName(),
+  SALESFORCE_EMAIL_FIELD: optionalName(),
+  SALESFORCE_SUBSIDIARY_FIELD: optionalName(),
+  HUBSPOT_BASE_URL: z.url(),
+  HUBSPOT_ACCESS_TOKEN_SECRET_ID: nonEmpty(),
+  HUBSPOT_DEFAULT_CURRENCY: nonEmpty(),
+  HUBSPOT_TAX_ID_PROPERTY: optionalName(),
+  HUBSPOT_EMAIL_PROPERTY: optionalName(),
+  /** `company.<property>` or `deal.<property>`. */
+  HUBSPOT_SUBSIDIARY_PROPERTY: z.optional(
+    z.string().check(z.regex(/^(company|deal)\.[A-Za-z0-9_]+$/, 'must be company.<name> or deal.<name>')),
+  ),
+});
+export type CrmEnv = z.infer<typeof crmEnvSchema>;
+
+/** A bare token, as the secret holds it: `"..."` or `{"accessToken":"..."}`. */
+const tokenSchema = z.union([
+  nonEmpty(),
+  z.pipe(
+    z.object({ accessToken: nonEmpty() }),
+    z.transform((value: { accessToken: string }) => value.accessToken),
+  ),
+]);
+
+/** On a 401 the client asks again with `refresh`: the secret is re-read at once instead of from cache. */
+const tokenFrom = (secretId: string) => (options: { readonly refresh: boolean }) =>
+  loadSecret(secretId, tokenSchema, options.refresh ? 0 : undefined);
+
+export const crmClientsFromEnv = (env: CrmEnv): ((crm: Deal['crm']) => CrmClient) => {
+  const salesforce = new SalesforceCrmClient({
+    instanceUrl: env.SALESFORCE_INSTANCE_URL,
+    accessToken: tokenFrom(env.SALESFORCE_ACCESS_TOKEN_SECRET_ID),
+    defaultCurrency: env.SALESFORCE_DEFAULT_CURRENCY,
+    ...(env.SALESFORCE_TAX_ID_FIELD ? { accountTaxIdField: env.SALESFORCE_TAX_ID_FIELD } : {}),
+    ...(env.SALESFORCE_EMAIL_FIELD ? { accountEmailField: env.SALESFORCE_EMAIL_FIELD } : {}),
+    ...(env.SALESFORCE_SUBSIDIARY_FIELD ? { subsidiaryField: env.SALESFORCE_SUBSIDIARY_FIELD } : {}),
+  });
+  const [subsidiaryObject, subsidiaryName] = env.HUBSPOT_SUBSIDIARY_PROPERTY?.split('.') ?? [];
+  const hubspot = new HubSpotCrmClient({
+    baseUrl: env.HUBSPOT_BASE_URL,
+    accessToken: tokenFrom(env.HUBSPOT_ACCESS_TOKEN_SECRET_ID),
+    defaultCurrency: env.HUBSPOT_DEFAULT_CURRENCY,
+    ...(env.HUBSPOT_TAX_ID_PROPERTY ? { companyTaxIdProperty: env.HUBSPOT_TAX_ID_PROPERTY } : {}),
+    ...(env.HUBSPOT_EMAIL_PROPERTY ? { companyEmailProperty: env.HUBSPOT_EMAIL_PROPERTY } : {}),
+    ...(subsidiaryName && (subsidiaryObject === 'company' || subsidiaryObject === 'deal')
+      ? { subsidiaryProperty: { object: subsidiaryObject, name: subsidiaryName } }
+      : {}),
+  });
+  return (crm) => (crm === 'salesforce' ? salesforce : hubspot);
+};

@@ -1,0 +1,83 @@
+import Stripe from 'stripe';
+import { toBillingError } from './billing-client';
+
+/**
+ * Resolves the catalog's Stripe lookup keys to the prices that hold them now. The stage configuration
+ * names prices by lookup key because Stripe prices are immutable: a new price takes the key over
+ * (`transfer_lookup_key`) and the saga follows without a redeploy.
+ * https://docs.stripe.com/products-prices/manage-prices#lookup-keys
+ */
+
+export interface CatalogPrice {
+  readonly id: string;
+  /** Upper case, like the canonical model. */
+  readonly currency: string;
+  readonly recurring: boolean;
+}
+
+export interface PriceCatalog {
+  /** The active prices holding these lookup keys, by lookup key; a key no active price holds is absent. */
+  findByLookupKeys(lookupKeys: readonly string[]): Promise<ReadonlyMap<string, CatalogPrice>>;
+}
+
+export interface StripePriceCatalogOptions {
+  readonly apiKey: () => Promise<string>;
+  /** @default 'https://api.stripe.com' */
+  readonly baseUrl?: string;
+  /** Per request. @default 10000 */
+  readonly timeoutMs?: number;
+}
+
+/** `GET /v1/prices` takes at most 10 lookup keys. https://docs.stripe.com/api/prices/list#list_prices-lookup_keys */
+const LOOKUP_KEYS_PER_REQUEST = 10;
+
+export class StripePriceCatalog implements PriceCatalog {
+  private cached: { key: string; stripe: Stripe } | undefined;
+
+  constructor(private readonly options: StripePriceCatalogOptions) {}
+
+  async findByLookupKeys(lookupKeys: readonly string[]): Promise<ReadonlyMap<string, CatalogPrice>> {
+    const stripe = await this.client();
+    const found = new Map<string, CatalogPrice>();
+    const unique = [...new Set(lookupKeys)];
+    for (let start = 0; start < unique.length; start += LOOKUP_KEYS_PER_REQUEST) {
+      const keys = unique.slice(start, start + LOOKUP_KEYS_PER_REQUEST);
+      let page: Stripe.ApiList<Stripe.Price>;
+      try {
+        page = await stripe.prices.list({ lookup_keys: keys, active: true, limit: 100 });
+      } catch (error) {
+        throw toBillingError(error, 'list prices');
+      }
+      for (const price of page.data) {
+        if (!price.lookup_key) continue;
+        found.set(price.lookup_key, {
+          id: price.id,
+          currency: price.currency.toUpperCase(),
+          recurring: price.recurring !== null,
+        });
+      }
+    }
+    return found;
+  }
+
+  private async client(): Promise<Stripe> {
+    const key = await this.options.apiKey();
+    if (this.cached?.key !== key) {
+      const url = new URL(this.options.baseUrl ?? 'https://api.stripe.com');
+      const protocol = url.protocol === 'http:' ? 'http' : 'https';
+      this.cached = {
+        key,
+        stripe: new Stripe(key, {
+          host: url.hostname,
+          port: url.port ? Number(url.port) : protocol === 'http' ? 80 : 443,
+          protocol,
+          // The saga's Retry policy owns retries.
+          maxNetworkRetries: 0,
+          timeout: this.options.timeoutMs ?? 10_000,
+          telemetry: false,
+        }),
+      };
+    }
+    return this.cached.stripe;
+  }
+}

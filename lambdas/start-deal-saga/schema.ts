@@ -1,0 +1,14 @@
+import * as z from 'zod/mini';
+import { crmEnvSchema } from '../adapters/crm-clients';
+import { nonEmpty } from '../shared/env';
+
+export const envSchema = z.extend(crmEnvSchema, {
+  IDEMPOTENCY_TABLE_NAME: nonEmpty(),
+  EXCEPTIONS_TABLE_NAME: nonEmpty(),
+  EVENT_BUS_NAME: nonEmpty(),
+  QUEUE_URL: nonEmpty(),
+  STATE_MACHINE_ARN: nonEmpty(),
+});
+
+/** What EventBridge puts on the queue: the bus event, whose `detail` is the canonical envelope. */
+export const busMessageSchema = z.object({ 'detail-type': z.string(), detail: z.unknown() });
