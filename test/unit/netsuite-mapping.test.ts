@@ -1,5 +1,6 @@
-import { toMajorUnits, toNetSuiteInvoice } from '../../lambdas/adapters/netsuite/map';
+import { toNetSuiteInvoice } from '../../lambdas/adapters/netsuite/map';
 import type { Invoice } from '../../lambdas/domain/events';
+import { toMajorUnits } from '../../lambdas/domain/money';
 
 const mapping = {
   subsidiaryId: '1',

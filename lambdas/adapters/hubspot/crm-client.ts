@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { type CrmClient, type Deal, type DealWriteBack, dealSchema } from '../../domain/deal';
 import { describeIssues } from '../../domain/events';
+import { toMinorUnits } from '../../domain/money';
 import { httpError, networkError, PermanentError, TransientError } from '../../shared/errors';
-import { toMinorUnits } from '../netsuite/map';
 
 /**
  * The CRM side of the saga for HubSpot: CRM v3 objects and v4 associations with `fetch`. The official

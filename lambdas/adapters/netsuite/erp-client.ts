@@ -1,9 +1,10 @@
 import * as z from 'zod/mini';
 import type { Deal, ErpClient } from '../../domain/deal';
 import { describeIssues } from '../../domain/events';
+import { toMajorUnits } from '../../domain/money';
 import { PermanentError } from '../../shared/errors';
 import type { NetSuiteClient } from './client';
-import { currencyRef, type NetSuiteMapping, toMajorUnits } from './map';
+import { currencyRef, type NetSuiteMapping } from './map';
 
 /**
  * The ERP side of the saga on NetSuite's REST record API: customers and sales orders upserted by
