@@ -4,15 +4,19 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from './config';
 import { LocalRuntime } from './runtime/runtime';
 import { ensureSynthesized } from './runtime/synth';
 
 /**
- * `npm run demo`: the invoice chain offline. Stripe `invoice.finalized` webhooks, signed with the
- * official SDK (one delivered twice, one tampered with), go through the API, the bus, the queue and
- * the posting function to the NetSuite twin; the demo checks each invoice was written exactly once.
+ * `npm run demo`: quote-to-cash offline, checked at every step.
+ * 1. A deal closed won in the Salesforce twin (through `jsforce`, as a user's org would send it) runs
+ *    the saga: ERP customer, billing customer, subscription, sales order, ids written back. The
+ *    subscription's first invoice then comes back from Stripe as a webhook and is posted to the ERP.
+ * 2. Stripe `invoice.finalized` webhooks signed with the official SDK (one delivered twice, one
+ *    tampered with) each reach the ERP exactly once.
  */
 
 const FIXTURE = path.resolve(
@@ -78,9 +82,144 @@ const invoiceEvent = (base: Record<string, unknown>, n: number) => {
   };
 };
 
+type CheckFn = (what: string, ok: boolean) => void;
+
+/** Flow 1 and 2: a won opportunity becomes a contract, and its first invoice an ERP receivable. */
+const quoteToCash = async (runtime: LocalRuntime, check: CheckFn) => {
+  step('A deal closed won in the Salesforce twin, through jsforce');
+  const salesforceUrl = runtime.twins.get('salesforce')?.url ?? '';
+  const salesforce = new Connection({
+    instanceUrl: salesforceUrl,
+    accessToken: localSecrets().salesforceAccessToken,
+    version: '62.0',
+  });
+  const created = (result: { success: boolean; id?: string | undefined }, what: string): string => {
+    if (!result.success || !result.id) throw new Error(`${what} was not created in the Salesforce twin`);
+    return result.id;
+  };
+  const pricebook = (
+    await salesforce.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')
+  ).records[0]?.Id;
+  const productIds: Record<string, string> = {};
+  for (const code of ['PLATFORM', 'SEAT']) {
+    productIds[code] = created(
+      await salesforce.sobject('Product2').create({ Name: code, ProductCode: code, IsActive: true }),
+      `product ${code}`,
+    );
+    await salesforce.sobject('PricebookEntry').create({
+      Pricebook2Id: pricebook,
+      Product2Id: productIds[code],
+      UnitPrice: 100,
+      IsActive: true,
+      CurrencyIsoCode: 'USD',
+    });
+  }
+  const accountId = created(
+    await salesforce.sobject('Account').create({
+      Name: 'Initech',
+      BillingStreet: '1 Initech Way',
+      BillingCity: 'Austin',
+      BillingPostalCode: '78701',
+      BillingState: 'TX',
+      BillingCountry: 'US',
+      Tax_Id__c: 'US-12-3456789',
+      Billing_Email__c: 'ap@initech.example',
+      Subsidiary__c: 'US',
+    }),
+    'account',
+  );
+  const opportunityId = created(
+    await salesforce.sobject('Opportunity').create({
+      Name: 'Initech platform',
+      AccountId: accountId,
+      StageName: 'Negotiation/Review',
+      CloseDate: '2026-12-31',
+      CurrencyIsoCode: 'USD',
+    }),
+    'opportunity',
+  );
+  for (const [code, quantity, unitPrice] of [
+    ['PLATFORM', 1, 1200],
+    ['SEAT', 10, 25],
+  ] as const) {
+    await salesforce.sobject('OpportunityLineItem').create({
+      OpportunityId: opportunityId,
+      Product2Id: productIds[code],
+      Quantity: quantity,
+      UnitPrice: unitPrice,
+    });
+  }
+  info(`opportunity ${opportunityId}: PLATFORM × 1 at 1200 USD, SEAT × 10 at 25 USD`);
+  await salesforce.sobject('Opportunity').update({ Id: opportunityId, StageName: 'Closed Won' });
+  info('stage set to Closed Won: the twin sends its outbound message to /webhooks/salesforce');
+
+  step('The saga runs (Step Functions, JSONPath) through the Stripe and NetSuite twins');
+  const deadline = Date.now() + 60_000;
+  let execution = runtime.stepFunctions
+    .snapshot()
+    .executions.find((e) => e.name.includes(opportunityId.slice(0, 15)));
+  while ((!execution || execution.status === 'RUNNING') && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    execution = runtime.stepFunctions
+      .snapshot()
+      .executions.find((e) => e.name.includes(opportunityId.slice(0, 15)));
+  }
+  if (execution) {
+    const path = runtime.stepFunctions
+      .getExecutionHistory(execution.executionArn)
+      .filter((event) => event.type.endsWith('StateEntered'))
+      .map((event) => String(event.details?.name));
+    info(`execution ${execution.name}: ${execution.status}`);
+    info(`states: ${path.join(' → ')}`);
+  }
+  check('the saga succeeded', execution?.status === 'SUCCEEDED');
+  const opportunity = (await salesforce.sobject('Opportunity').retrieve(opportunityId)) as unknown as Record<
+    string,
+    string | null
+  >;
+  for (const field of [
+    'Billing_Customer_Id__c',
+    'Subscription_Id__c',
+    'ERP_Customer_Id__c',
+    'Sales_Order_Id__c',
+    'Revbridge_Status__c',
+  ]) {
+    info(`opportunity.${field} = ${opportunity[field] ?? '(empty)'}`);
+  }
+  check('ids and status written back to the opportunity', opportunity.Revbridge_Status__c === 'Activated');
+  const salesOrder = runtime.netsuite?.getById('salesOrder', opportunity.Sales_Order_Id__c ?? '');
+  check('a NetSuite sales order exists for the deal', salesOrder !== undefined);
+  const erpCustomer = runtime.netsuite?.getById('customer', opportunity.ERP_Customer_Id__c ?? '');
+  check('a NetSuite customer exists for the account', erpCustomer !== undefined);
+
+  step('The subscription’s first invoice comes back from Stripe as a webhook and is posted to the ERP');
+  const stripeUrl = new URL(runtime.twins.get('stripe')?.url ?? '');
+  const stripe = new Stripe(localSecrets().stripeApiKey, {
+    host: stripeUrl.hostname,
+    port: Number(stripeUrl.port),
+    protocol: 'http',
+    maxNetworkRetries: 0,
+  });
+  const subscription = await stripe.subscriptions.retrieve(opportunity.Subscription_Id__c ?? '');
+  info(
+    `Stripe subscription ${subscription.id}: ${subscription.status}, ${subscription.items.data.length} items`,
+  );
+  const invoices = await stripe.invoices.list({ subscription: subscription.id });
+  const first = invoices.data[0];
+  info(`first invoice ${first?.id}: ${first?.status}, total ${first?.total} ${first?.currency}`);
+  await runtime.stripe?.flushWebhooks();
+  await runtime.idle();
+  const posted = first?.id ? runtime.netsuite?.getByExternalId('invoice', first.id) : undefined;
+  info(`NetSuite invoice for ${first?.id}: #${posted?.id ?? '-'}`);
+  check(
+    'the first invoice reached the ERP exactly once',
+    first?.id !== undefined && runtime.netsuite?.writeCount('invoice', first.id) === 1,
+  );
+};
+
 const main = async (): Promise<number> => {
   const checks: Check[] = [];
-  const check = (what: string, ok: boolean) => {
+  const check: CheckFn = (what, ok) => {
     checks.push({ what, ok });
     info(`${ok ? '✔' : '✘'} ${what}`);
   };
@@ -96,6 +235,8 @@ const main = async (): Promise<number> => {
       `started in ${status.startupMs} ms: ${status.functions.length} functions, ${status.queues.length} queues, API ${runtime.apiUrl}`,
     );
     info(`NetSuite twin at ${runtime.twins.get('netsuite')?.url}`);
+
+    await quoteToCash(runtime, check);
 
     step('Sending Stripe invoice.finalized webhooks, signed with the official stripe SDK');
     const secret = localSecrets().stripeWebhookSecret;
@@ -149,7 +290,7 @@ const main = async (): Promise<number> => {
     info(
       `customers: ${customers.map((customer) => `${customer.externalId ?? '?'} (#${customer.id})`).join(', ')}`,
     );
-    check('one ERP customer per billing customer', customers.length === 2);
+    check('one ERP customer per billing customer', customers.length === 3);
 
     step('Metrics and alarms');
     const final = runtime.status();
@@ -158,7 +299,10 @@ const main = async (): Promise<number> => {
     info(
       `InvoicesPosted ${metric('InvoicesPosted')}, InvoicePostingFailed ${metric('InvoicePostingFailed')}, WebhooksRejected ${metric('WebhooksRejected')}`,
     );
-    check('InvoicesPosted counts 3', metric('InvoicesPosted') === 3);
+    check(
+      'InvoicesPosted counts 4 (the subscription’s first invoice and the three webhooks)',
+      metric('InvoicesPosted') === 4,
+    );
     for (const alarm of final.alarms) info(`alarm ${alarm.id}: ${alarm.state}`);
     check(
       'no alarm is in ALARM',
