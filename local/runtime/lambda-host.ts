@@ -169,6 +169,8 @@ export class LambdaHost {
     const { spec } = state;
     const worker = new Worker(WORKER_FILE, {
       env: spec.environment,
+      // The function's memory size caps its heap, as Lambda's caps the environment.
+      resourceLimits: { maxOldGenerationSizeMb: Math.max(128, spec.memoryMb) },
       workerData: {
         file: spec.file,
         exportName: spec.exportName,
