@@ -7,7 +7,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -17,26 +17,26 @@ import { dynamoLinksRepository } from '../adapters/aws/links-repository';
 import { NetSuiteClient } from '../adapters/netsuite/client';
 import { type CanonicalEvent, parseEvent } from '../domain/events';
 import { parseEnv } from '../shared/env';
-import { isTransient, safeMessage } from '../shared/errors';
+import { safeMessage } from '../shared/errors';
 import { loadSecret } from '../shared/secrets';
+import { receiveCountOf, redelivery, retryDelaySeconds } from '../shared/sqs-retry';
 import { postInvoice } from './logic';
 import { busMessageSchema, envSchema, netSuiteSecretSchema } from './schema';
 
 /** Canonical events are deduplicated for 7 days: longer than any vendor's retry horizon (Stripe: 3 days). */
 const IDEMPOTENCY_SECONDS = 7 * 24 * 60 * 60;
-/** First retry delay for a transient failure without Retry-After; doubles per receive, capped at 15 min. */
-const RETRY_BASE_SECONDS = 30;
-const RETRY_MAX_SECONDS = 900;
-/** A duplicate of an event being processed right now: the other copy finishes within seconds. */
-const IN_PROGRESS_RETRY_SECONDS = 2;
 
 const env = parseEnv(envSchema);
 const logger = new Logger();
+/** Transient failures come back after the vendor's Retry-After, else 30 s doubling per receive. */
+const RETRY_POLICY = { baseSeconds: 30 };
+const delayRedelivery = redelivery(new SQSClient({}), env.QUEUE_URL, (error) =>
+  logger.warn('could not delay redelivery', { error: safeMessage(error) }),
+);
 const metrics = new Metrics();
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
-const sqs = new SQSClient({});
 const deps = {
   netsuite: new NetSuiteClient({
     baseUrl: env.NETSUITE_BASE_URL,
@@ -91,39 +91,12 @@ const processRecord = async (record: SQSRecord) => {
     logger.info('invoice handled', { outcome: result.outcome, invoiceId: event.data.id });
     return result;
   } catch (error) {
-    const delay = retryDelaySeconds(error, Number(record.attributes.ApproximateReceiveCount ?? 1));
+    const delay = retryDelaySeconds(error, receiveCountOf(record), RETRY_POLICY);
     logger.warn('invoice not posted, will retry', { error: safeMessage(error), retryInSeconds: delay });
     await delayRedelivery(record, delay);
     throw error;
   } finally {
     logger.removeKeys(['correlationId', 'eventId']);
-  }
-};
-
-/**
- * When the message comes back: the vendor's Retry-After if it gave one, otherwise exponential backoff
- * on the receive count. The queue's own visibility timeout (6× the function timeout) is far too long
- * for a retry and far too short for a vendor outage.
- */
-const retryDelaySeconds = (error: unknown, receiveCount: number): number => {
-  if (error instanceof Error && error.name === 'IdempotencyAlreadyInProgressError')
-    return IN_PROGRESS_RETRY_SECONDS;
-  if (isTransient(error) && error.retryAfterSeconds !== undefined) return error.retryAfterSeconds;
-  return Math.min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** Math.max(0, receiveCount - 1));
-};
-
-/** Hides the failed message for `seconds` instead of the queue's default visibility timeout. */
-const delayRedelivery = async (record: SQSRecord, seconds: number) => {
-  try {
-    await sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: env.QUEUE_URL,
-        ReceiptHandle: record.receiptHandle,
-        VisibilityTimeout: Math.min(seconds, 43_200),
-      }),
-    );
-  } catch (error) {
-    logger.warn('could not delay redelivery', { error: safeMessage(error) });
   }
 };
 

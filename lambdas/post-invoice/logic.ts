@@ -1,4 +1,5 @@
 import type { EventPublisher } from '../adapters/aws/event-publisher';
+import { reportException } from '../adapters/aws/exception-reporter';
 import type { ExceptionsRepository } from '../adapters/aws/exceptions-repository';
 import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { NetSuiteClient } from '../adapters/netsuite/client';
@@ -81,26 +82,7 @@ export const postInvoice = async (
     return { outcome: 'posted', posted, alreadyPosted };
   } catch (error) {
     if (!isPermanent(error)) throw error;
-    const record = await deps.exceptions.open(FLOW, error.code, error.message, event);
-    await deps.publisher.publish([
-      {
-        id: canonicalEventId('revbridge', FLOW, event.id, 'ops.exception.opened'),
-        type: 'ops.exception.opened',
-        version: 1,
-        occurredAt: new Date().toISOString(),
-        source: { vendor: 'revbridge', account: FLOW, eventId: event.id },
-        correlationId: event.correlationId,
-        causationId: event.id,
-        data: {
-          exceptionId: record.exceptionId,
-          flow: FLOW,
-          code: error.code,
-          message: error.message,
-          eventId: event.id,
-          eventType: event.type,
-        },
-      },
-    ]);
+    const record = await reportException(deps, FLOW, error.code, error.message, event);
     return { outcome: 'exception', exceptionId: record.exceptionId, code: error.code };
   }
 };

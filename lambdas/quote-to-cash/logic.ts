@@ -1,4 +1,5 @@
 import type { EventPublisher } from '../adapters/aws/event-publisher';
+import { reportException } from '../adapters/aws/exception-reporter';
 import type { ExceptionsRepository } from '../adapters/aws/exceptions-repository';
 import type { LinkKey, LinksRepository } from '../adapters/aws/links-repository';
 import type { PriceCatalog } from '../adapters/stripe/price-catalog';
@@ -289,26 +290,7 @@ const openException = async (saga: Saga, deps: QuoteToCashDeps) => {
     leftOver.length === 0
       ? failure.reason
       : `${failure.reason}. Undo incomplete, finish by hand: ${leftOver.join(', ')}`;
-  const record = await deps.exceptions.open(FLOW, failure.code, message, event);
-  await deps.publisher.publish([
-    {
-      id: canonicalEventId('revbridge', FLOW, event.id, 'ops.exception.opened'),
-      type: 'ops.exception.opened',
-      version: 1,
-      occurredAt: (deps.now?.() ?? new Date()).toISOString(),
-      source: { vendor: 'revbridge', account: FLOW, eventId: event.id },
-      correlationId: event.correlationId,
-      causationId: event.id,
-      data: {
-        exceptionId: record.exceptionId,
-        flow: FLOW,
-        code: failure.code,
-        message,
-        eventId: event.id,
-        eventType: event.type,
-      },
-    },
-  ]);
+  const record = await reportException(deps, FLOW, failure.code, message, event);
   return { exceptionId: record.exceptionId, reason: failure.reason };
 };
 

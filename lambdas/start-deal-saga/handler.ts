@@ -8,7 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -18,24 +18,25 @@ import { stepFunctionsStarter } from '../adapters/aws/execution-starter';
 import { crmClientsFromEnv } from '../adapters/crm-clients';
 import { type CanonicalEvent, parseEvent } from '../domain/events';
 import { parseEnv } from '../shared/env';
-import { isTransient, safeMessage } from '../shared/errors';
+import { safeMessage } from '../shared/errors';
+import { receiveCountOf, redelivery, retryDelaySeconds } from '../shared/sqs-retry';
 import { type StartDealSagaDeps, startDealSaga } from './logic';
 import { busMessageSchema, envSchema } from './schema';
 
 /** Canonical events are deduplicated for 7 days, as in every consumer. */
 const IDEMPOTENCY_SECONDS = 7 * 24 * 60 * 60;
-/** First retry delay of a transient failure without Retry-After; doubles per receive, capped at 15 min. */
-const RETRY_BASE_SECONDS = 10;
-const RETRY_MAX_SECONDS = 900;
-const IN_PROGRESS_RETRY_SECONDS = 2;
 
 const env = parseEnv(envSchema);
 const logger = new Logger();
+/** Transient failures come back after the vendor's Retry-After, else 10 s doubling per receive. */
+const RETRY_POLICY = { baseSeconds: 10 };
+const delayRedelivery = redelivery(new SQSClient({}), env.QUEUE_URL, (error) =>
+  logger.warn('could not delay redelivery', { error: safeMessage(error) }),
+);
 const metrics = new Metrics();
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
-const sqs = new SQSClient({});
 const deps: StartDealSagaDeps = {
   crm: crmClientsFromEnv(env),
   startExecution: stepFunctionsStarter(new SFNClient({}), env.STATE_MACHINE_ARN),
@@ -88,34 +89,12 @@ const processRecord = async (record: SQSRecord) => {
     logger.info('deal event handled', { ...result, crm: event.data.crm, dealId: event.data.dealId });
     return result;
   } catch (error) {
-    const delay = retryDelaySeconds(error, Number(record.attributes.ApproximateReceiveCount ?? 1));
+    const delay = retryDelaySeconds(error, receiveCountOf(record), RETRY_POLICY);
     logger.warn('saga not started, will retry', { error: safeMessage(error), retryInSeconds: delay });
     await delayRedelivery(record, delay);
     throw error;
   } finally {
     logger.removeKeys(['correlationId', 'eventId']);
-  }
-};
-
-/** The CRM's Retry-After if it gave one, otherwise exponential backoff on the receive count. */
-const retryDelaySeconds = (error: unknown, receiveCount: number): number => {
-  if (error instanceof Error && error.name === 'IdempotencyAlreadyInProgressError')
-    return IN_PROGRESS_RETRY_SECONDS;
-  if (isTransient(error) && error.retryAfterSeconds !== undefined) return error.retryAfterSeconds;
-  return Math.min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** Math.max(0, receiveCount - 1));
-};
-
-const delayRedelivery = async (record: SQSRecord, seconds: number) => {
-  try {
-    await sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: env.QUEUE_URL,
-        ReceiptHandle: record.receiptHandle,
-        VisibilityTimeout: Math.min(seconds, 43_200),
-      }),
-    );
-  } catch (error) {
-    logger.warn('could not delay redelivery', { error: safeMessage(error) });
   }
 };
 

@@ -1,7 +1,8 @@
 import type { EventPublisher } from '../adapters/aws/event-publisher';
+import { reportException } from '../adapters/aws/exception-reporter';
 import type { ExceptionsRepository } from '../adapters/aws/exceptions-repository';
 import type { CrmClient, Deal } from '../domain/deal';
-import { type CanonicalEvent, canonicalEventId } from '../domain/events';
+import type { CanonicalEvent } from '../domain/events';
 import { executionName } from '../quote-to-cash/identity';
 import { isPermanent } from '../shared/errors';
 
@@ -45,26 +46,7 @@ export const startDealSaga = async (
     return { outcome, executionName: name };
   } catch (error) {
     if (!isPermanent(error)) throw error;
-    const record = await deps.exceptions.open(FLOW, error.code, error.message, event);
-    await deps.publisher.publish([
-      {
-        id: canonicalEventId('revbridge', FLOW, event.id, 'ops.exception.opened'),
-        type: 'ops.exception.opened',
-        version: 1,
-        occurredAt: new Date().toISOString(),
-        source: { vendor: 'revbridge', account: FLOW, eventId: event.id },
-        correlationId: event.correlationId,
-        causationId: event.id,
-        data: {
-          exceptionId: record.exceptionId,
-          flow: FLOW,
-          code: error.code,
-          message: error.message,
-          eventId: event.id,
-          eventType: event.type,
-        },
-      },
-    ]);
+    const record = await reportException(deps, FLOW, error.code, error.message, event);
     return { outcome: 'exception', exceptionId: record.exceptionId, code: error.code };
   }
 };

@@ -1,0 +1,44 @@
+import { type CanonicalEvent, canonicalEventId } from '../../domain/events';
+import type { EventPublisher } from './event-publisher';
+import type { ExceptionRecord, ExceptionsRepository } from './exceptions-repository';
+
+export interface ExceptionReporterDeps {
+  readonly exceptions: ExceptionsRepository;
+  readonly publisher: EventPublisher;
+  readonly now?: () => Date;
+}
+
+/**
+ * Opens the exception a person works from (kept with its event, for replay) and announces it on the
+ * bus as `ops.exception.opened`. Both ids derive from the flow and the event, so a redelivered event
+ * opens and announces nothing new.
+ */
+export const reportException = async (
+  deps: ExceptionReporterDeps,
+  flow: string,
+  code: string,
+  message: string,
+  event: CanonicalEvent,
+): Promise<ExceptionRecord> => {
+  const record = await deps.exceptions.open(flow, code, message, event);
+  await deps.publisher.publish([
+    {
+      id: canonicalEventId('revbridge', flow, event.id, 'ops.exception.opened'),
+      type: 'ops.exception.opened',
+      version: 1,
+      occurredAt: (deps.now?.() ?? new Date()).toISOString(),
+      source: { vendor: 'revbridge', account: flow, eventId: event.id },
+      correlationId: event.correlationId,
+      causationId: event.id,
+      data: {
+        exceptionId: record.exceptionId,
+        flow,
+        code,
+        message,
+        eventId: event.id,
+        eventType: event.type,
+      },
+    },
+  ]);
+  return record;
+};

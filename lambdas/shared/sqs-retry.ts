@@ -1,0 +1,47 @@
+import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { isTransient } from './errors';
+
+/** SQS's own ceiling for a visibility timeout. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html */
+const MAX_VISIBILITY_SECONDS = 43_200;
+/** A duplicate of an event being processed right now: the other copy finishes within seconds. */
+const IN_PROGRESS_RETRY_SECONDS = 2;
+
+export interface RetryPolicy {
+  /** First delay for a transient failure without Retry-After; doubles per receive. */
+  readonly baseSeconds: number;
+  /** @default 900 */
+  readonly maxSeconds?: number;
+}
+
+/**
+ * When a failed message should come back: the vendor's Retry-After if it gave one, otherwise
+ * exponential backoff on the receive count. The queue's own visibility timeout (six times the
+ * function timeout) is far too long for a retry and far too short for a vendor outage.
+ */
+export const retryDelaySeconds = (error: unknown, receiveCount: number, policy: RetryPolicy): number => {
+  if (error instanceof Error && error.name === 'IdempotencyAlreadyInProgressError')
+    return IN_PROGRESS_RETRY_SECONDS;
+  if (isTransient(error) && error.retryAfterSeconds !== undefined) return error.retryAfterSeconds;
+  return Math.min(policy.maxSeconds ?? 900, policy.baseSeconds * 2 ** Math.max(0, receiveCount - 1));
+};
+
+/** Hides a failed message for `seconds` instead of the queue's default; a failure here only costs time. */
+export const redelivery =
+  (client: SQSClient, queueUrl: string, onError: (error: unknown) => void) =>
+  async (record: SQSRecord, seconds: number): Promise<void> => {
+    try {
+      await client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: Math.min(Math.max(0, Math.ceil(seconds)), MAX_VISIBILITY_SECONDS),
+        }),
+      );
+    } catch (error) {
+      onError(error);
+    }
+  };
+
+export const receiveCountOf = (record: SQSRecord): number =>
+  Number(record.attributes.ApproximateReceiveCount ?? 1);
