@@ -1,17 +1,5 @@
 import * as z from 'zod/mini';
-import { nonEmpty, positiveIntFromString } from '../shared/env';
-
-const jsonRecord = z.pipe(
-  z.string(),
-  z.transform((value: string, ctx) => {
-    try {
-      return JSON.parse(value) as unknown;
-    } catch {
-      ctx.issues.push({ code: 'custom', message: 'must be a JSON object', input: value });
-      return z.NEVER;
-    }
-  }),
-);
+import { jsonFromString, nonEmpty, positiveIntFromString } from '../shared/env';
 
 export const envSchema = z.object({
   EVENT_BUS_NAME: nonEmpty(),
@@ -24,7 +12,7 @@ export const envSchema = z.object({
   NETSUITE_TIMEOUT_MS: positiveIntFromString(),
   /** JSON of `NetSuiteMapping`: subsidiary, currency ids, item ids. */
   NETSUITE_MAPPING: z.pipe(
-    jsonRecord,
+    jsonFromString(),
     z.object({
       subsidiaryId: nonEmpty(),
       currencyIds: z.record(z.string(), z.string()),

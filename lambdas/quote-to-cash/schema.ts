@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { crmEnvSchema } from '../adapters/crm-clients';
 import { dealSchema } from '../domain/deal';
 import { minorUnitsSchema } from '../domain/money';
-import { nonEmpty, positiveIntFromString } from '../shared/env';
+import { jsonFromString, nonEmpty, positiveIntFromString } from '../shared/env';
 
 /** Every step the state machine can ask this function to run (`Payload.step`). */
 export const STEPS = [
@@ -19,18 +19,6 @@ export const STEPS = [
   'notifyCrmOwner',
 ] as const;
 export type Step = (typeof STEPS)[number];
-
-const jsonString = z.pipe(
-  z.string(),
-  z.transform((value: string, ctx) => {
-    try {
-      return JSON.parse(value) as unknown;
-    } catch {
-      ctx.issues.push({ code: 'custom', message: 'must be JSON', input: value });
-      return z.NEVER;
-    }
-  }),
-);
 
 /** The stage's quote-to-cash mapping (lib/config.ts validated it at synth; this only re-reads it). */
 export const mappingSchema = z.object({
@@ -65,14 +53,14 @@ export const envSchema = z.extend(crmEnvSchema, {
   EVENT_BUS_NAME: nonEmpty(),
   LINKS_TABLE_NAME: nonEmpty(),
   EXCEPTIONS_TABLE_NAME: nonEmpty(),
-  QUOTE_TO_CASH_MAPPING: z.pipe(jsonString, mappingSchema),
+  QUOTE_TO_CASH_MAPPING: z.pipe(jsonFromString(), mappingSchema),
   STRIPE_API_BASE_URL: z.url(),
   STRIPE_API_KEY_SECRET_ID: nonEmpty(),
   STRIPE_TIMEOUT_MS: positiveIntFromString(),
   NETSUITE_BASE_URL: z.url(),
   NETSUITE_SECRET_ID: nonEmpty(),
   NETSUITE_TIMEOUT_MS: positiveIntFromString(),
-  NETSUITE_MAPPING: z.pipe(jsonString, netSuiteMappingSchema),
+  NETSUITE_MAPPING: z.pipe(jsonFromString(), netSuiteMappingSchema),
 });
 
 export const netSuiteSecretSchema = z.object({

@@ -40,3 +40,18 @@ export const commaSeparated = () =>
       ),
     )
     .check(z.minLength(1, 'must list at least one value'));
+
+/** An environment variable holding JSON (a mapping the stack serialized); the schema after it checks the shape. */
+export const jsonFromString = () =>
+  z.pipe(
+    z.string(),
+    z.transform((value: string, ctx) => {
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        // The value itself is not repeated: it may be long, and the message reaches a log.
+        ctx.issues.push({ code: 'custom', message: 'must be JSON', input: '' });
+        return z.NEVER;
+      }
+    }),
+  );
