@@ -80,7 +80,7 @@ export const renderStatus = (status: Status): string => {
   const executions = Array.isArray(status.executions)
     ? status.executions
     : (status.executions?.executions ?? []);
-  out.push(table('Executions', executions, ['name', 'stateMachineArn', 'status', 'error']));
+  out.push(table('Executions', executions, ['name', 'stateMachine', 'status', 'startDate', 'error']));
   out.push(table('Alarms', status.alarms ?? [], ['id', 'state', 'reason']));
   out.push(
     table(
