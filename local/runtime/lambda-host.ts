@@ -23,8 +23,8 @@ export type InvokeResult =
   | { ok: false; error: { errorType: string; errorMessage: string; stack: string[] }; durationMs: number };
 
 export interface LambdaHostOptions {
-  /** Every line a function writes to stdout or stderr. */
-  readonly onOutput: (fn: FunctionSpec, line: string) => void;
+  /** What a function wrote to stdout or stderr during one invocation, as whole lines, in order. */
+  readonly onOutput: (fn: FunctionSpec, lines: readonly string[]) => void;
 }
 
 interface Environment {
@@ -193,7 +193,10 @@ export class LambdaHost {
         output?: string;
       }) => {
         if (message.output) {
-          for (const line of message.output.split('\n')) if (line !== '') this.options.onOutput(spec, line);
+          this.options.onOutput(
+            spec,
+            message.output.split('\n').filter((line) => line !== ''),
+          );
         }
         const pending = environment.pending;
         if (!pending) return;

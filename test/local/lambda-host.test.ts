@@ -37,7 +37,7 @@ const spec = (name: string, who: string, timeoutSeconds = 2): FunctionSpec => ({
 describe('the local Lambda host', () => {
   const lines: string[] = [];
   const host = new LambdaHost([spec('alpha', 'A'), spec('beta', 'B'), spec('slow', 'S', 0.2)], {
-    onOutput: (fn, line) => lines.push(`${fn.name}: ${line}`),
+    onOutput: (fn, output) => lines.push(...output.map((line) => `${fn.name}: ${line}`)),
   });
   afterAll(() => host.close());
 
