@@ -16,6 +16,8 @@ export interface FunctionSpec {
   readonly logGroupName: string;
   /** Execution environments kept at most (Lambda's concurrency for this function locally). */
   readonly maxConcurrency: number;
+  /** Local TCP ports (as strings) that also answer on a Unix socket: connections to them use it. */
+  readonly localSockets?: Readonly<Record<string, string>>;
 }
 
 export type InvokeResult =
@@ -178,6 +180,7 @@ export class LambdaHost {
         functionArn: spec.arn,
         memoryMb: spec.memoryMb,
         logGroupName: spec.logGroupName,
+        localSockets: spec.localSockets ?? {},
       },
     });
     const environment: Environment = { worker, busy: false };

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -130,6 +131,9 @@ export class LocalRuntime {
   dynamoUrl = '';
   readonly tables: string[] = [];
   private dynamoWorker: Worker | undefined;
+  private socketDir = '';
+  /** Local TCP ports that also answer on a Unix socket, for the functions' connections. */
+  private readonly localSockets: Record<string, string> = {};
   readonly notEmulated: { logicalId: string; type: string; reason: string }[] = [];
   readonly startedAt = Date.now();
   startupMs = 0;
@@ -179,10 +183,12 @@ export class LocalRuntime {
     const { template, stackName } = loadTemplate(assemblyDir, options.stackName);
 
     // DynamoDB (dynalite) runs in its own thread on its own port: `AWS_ENDPOINT_URL_DYNAMODB`.
+    this.socketDir = mkdtempSync(path.join(tmpdir(), 'revbridge-'));
     this.dynamoWorker = new Worker(path.join(__dirname, 'dynalite-worker.mjs'), {
-      workerData: { port: options.dynamoPort ?? 0 },
+      workerData: { port: options.dynamoPort ?? 0, socketPath: path.join(this.socketDir, 'dynamodb.sock') },
     });
     const [{ port: dynamoPort }] = (await once(this.dynamoWorker, 'message')) as [{ port: number }];
+    this.localSockets[String(dynamoPort)] = path.join(this.socketDir, 'dynamodb.sock');
     this.dynamoUrl = `http://127.0.0.1:${dynamoPort}`;
 
     // Every JSON-protocol service on one endpoint, dispatched by X-Amz-Target: `AWS_ENDPOINT_URL`.
@@ -195,6 +201,14 @@ export class LocalRuntime {
     aws.keepAliveTimeout = 60_000;
     this.servers.push(aws);
     const awsPort = await listen(aws, options.awsPort ?? this.defaultPort('aws'));
+    // The same endpoint on a Unix socket: the functions' connections to it skip loopback TCP.
+    const awsSocket = createServer(aws.listeners('request')[0] as Parameters<typeof createServer>[0]);
+    awsSocket.keepAliveTimeout = 60_000;
+    this.servers.push(awsSocket);
+    const awsSocketPath = path.join(this.socketDir, 'aws.sock');
+    awsSocket.listen(awsSocketPath);
+    await once(awsSocket, 'listening');
+    this.localSockets[String(awsPort)] = awsSocketPath;
     this.awsUrl = `http://127.0.0.1:${awsPort}`;
     this.sqs = new SqsEngine({ region: REGION, accountId: ACCOUNT, baseUrl: this.awsUrl });
 
@@ -497,6 +511,7 @@ export class LocalRuntime {
         memoryMb: Number(props.MemorySize ?? 128),
         logGroupName,
         maxConcurrency: concurrencyOf(id),
+        localSockets: this.localSockets,
       });
     }
     const logDir = this.options.logDir ?? path.join(PROJECT_ROOT, '.local-state', 'logs');
@@ -698,6 +713,7 @@ export class LocalRuntime {
       await once(this.dynamoWorker, 'exit');
     }
     for (const stream of this.logStreams.values()) stream.end();
+    if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
   }
 }
 
