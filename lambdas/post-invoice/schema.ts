@@ -31,6 +31,3 @@ export const netSuiteSecretSchema = z.object({
   tokenId: nonEmpty(),
   tokenSecret: nonEmpty(),
 });
-
-/** What EventBridge puts on the queue: the bus event, whose `detail` is the canonical envelope. */
-export const busMessageSchema = z.object({ 'detail-type': z.string(), detail: z.unknown() });

@@ -9,6 +9,3 @@ export const envSchema = z.extend(crmEnvSchema, {
   QUEUE_URL: nonEmpty(),
   STATE_MACHINE_ARN: nonEmpty(),
 });
-
-/** What EventBridge puts on the queue: the bus event, whose `detail` is the canonical envelope. */
-export const busMessageSchema = z.object({ 'detail-type': z.string(), detail: z.unknown() });
