@@ -21,6 +21,7 @@ export const EVENT_TYPES = [
   'crm.deal.won',
   'contract.activated',
   'erp.invoice.posted',
+  'erp.payment.applied',
   'ops.exception.opened',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -143,6 +144,19 @@ export const invoicePostedSchema = z.object({
 });
 export type InvoicePosted = z.infer<typeof invoicePostedSchema>;
 
+/** A billing payment recorded in the ERP as a customer payment applied to the posted ERP invoice. */
+export const paymentAppliedSchema = z.object({
+  invoiceId: z.string(),
+  /** The ERP payment's external id: the billing payment id, or `<invoice id>-payment` without one. */
+  paymentExternalId: z.string(),
+  erpPaymentId: z.string(),
+  erpInvoiceId: z.string(),
+  erpCustomerId: z.string(),
+  amount: minorUnitsSchema,
+  currency: currencySchema,
+});
+export type PaymentApplied = z.infer<typeof paymentAppliedSchema>;
+
 export const exceptionSchema = z.object({
   exceptionId: z.string(),
   flow: z.string(),
@@ -164,6 +178,7 @@ const dataSchemas = {
   'crm.deal.won': dealWonSchema,
   'contract.activated': contractActivatedSchema,
   'erp.invoice.posted': invoicePostedSchema,
+  'erp.payment.applied': paymentAppliedSchema,
   'ops.exception.opened': exceptionSchema,
 } as const satisfies Record<EventType, z.ZodMiniType>;
 

@@ -10,6 +10,8 @@ const IN_PROGRESS_RETRY_SECONDS = 2;
 export interface RetryPolicy {
   /** First delay for a transient failure without Retry-After; doubles per receive. */
   readonly baseSeconds: number;
+  /** A different first delay for some transient error codes (e.g. a race expected to settle in seconds). */
+  readonly baseSecondsByCode?: Readonly<Record<string, number>>;
   /** @default 900 */
   readonly maxSeconds?: number;
 }
@@ -23,7 +25,8 @@ export const retryDelaySeconds = (error: unknown, receiveCount: number, policy: 
   if (error instanceof Error && error.name === 'IdempotencyAlreadyInProgressError')
     return IN_PROGRESS_RETRY_SECONDS;
   if (isTransient(error) && error.retryAfterSeconds !== undefined) return error.retryAfterSeconds;
-  return Math.min(policy.maxSeconds ?? 900, policy.baseSeconds * 2 ** Math.max(0, receiveCount - 1));
+  const base = (isTransient(error) && policy.baseSecondsByCode?.[error.code]) || policy.baseSeconds;
+  return Math.min(policy.maxSeconds ?? 900, base * 2 ** Math.max(0, receiveCount - 1));
 };
 
 /** Hides a failed message for `seconds` instead of the queue's default; a failure here only costs time. */

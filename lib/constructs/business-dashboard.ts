@@ -73,10 +73,12 @@ export class BusinessDashboard extends Construct {
         width: 24,
       }),
       new GraphWidget({
-        title: 'Invoices',
+        title: 'Invoices and payments',
         left: [
           businessMetric('post-invoice', 'InvoicesPosted', 'Sum'),
           businessMetric('post-invoice', 'InvoicePostingFailed', 'Sum'),
+          businessMetric('apply-payment', 'PaymentsApplied', 'Sum'),
+          businessMetric('apply-payment', 'PaymentApplicationFailed', 'Sum'),
         ],
         width: 12,
       }),
@@ -85,6 +87,7 @@ export class BusinessDashboard extends Construct {
         left: [
           businessMetric('post-invoice', 'SyncLatency', 'p50'),
           businessMetric('post-invoice', 'SyncLatency', 'p99'),
+          businessMetric('apply-payment', 'SyncLatency', 'p99'),
         ],
         width: 12,
       }),

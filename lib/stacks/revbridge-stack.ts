@@ -3,7 +3,7 @@ import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { StageConfig } from '../config';
+import { netsuiteConcurrencyShares, type StageConfig } from '../config';
 import { BusinessDashboard } from '../constructs/business-dashboard';
 import { EventBackbone } from '../constructs/event-backbone';
 import { ExceptionsTable } from '../constructs/exceptions-table';
@@ -144,12 +144,14 @@ export class RevbridgeStack extends Stack {
     links.bind(postInvoice, 'readwrite');
     exceptions.bind(postInvoice);
     backbone.grantPublish(postInvoice);
+    // Flows 2 and 3 share the NetSuite account's concurrency limit: each consumer gets its share, and
+    // each invocation makes one NetSuite request at a time, so together they stay within the limit.
+    const netsuiteShares = netsuiteConcurrencyShares(config.netsuite.concurrencyLimit);
     const invoices = new QueueConsumer(this, 'PostInvoiceConsumer', {
       fn: postInvoice,
       maxReceiveCount: config.queues.maxReceiveCount,
       batchSize: config.queues.batchSize,
-      // Each invocation makes one NetSuite request at a time, so this bounds the account's load.
-      maxConcurrency: config.netsuite.concurrencyLimit,
+      maxConcurrency: netsuiteShares.postInvoice,
       maxMessageAge: Duration.seconds(config.queues.maxMessageAgeSeconds),
     });
     backbone.routeToQueue(
@@ -157,6 +159,42 @@ export class RevbridgeStack extends Stack {
       { source: ['revbridge.stripe'], detailType: ['billing.invoice.finalized'] },
       invoices.queue,
       'Finalized billing invoices to the ERP posting consumer',
+    );
+
+    // Flow 3, invoice paid → cash application: a customer payment applied to the posted ERP invoice.
+    const applyPayment = new RevbridgeFunction(this, 'ApplyPayment', {
+      feature: 'apply-payment',
+      logRetention,
+      timeout: Duration.seconds(60),
+      environment: {
+        NETSUITE_BASE_URL: config.netsuite.baseUrl,
+        NETSUITE_TIMEOUT_MS: String(config.netsuite.timeoutMs),
+        NETSUITE_SECRET_ID: netsuiteCredentials.secretArn,
+        NETSUITE_MAPPING: JSON.stringify({
+          subsidiaryId: config.netsuite.subsidiaryId,
+          currencyIds: config.netsuite.currencyIds,
+        }),
+      },
+    });
+    netsuiteCredentials.grantRead(applyPayment);
+    idempotency.bind(applyPayment);
+    links.bind(applyPayment, 'readwrite');
+    exceptions.bind(applyPayment);
+    backbone.grantPublish(applyPayment);
+    const payments = new QueueConsumer(this, 'ApplyPaymentConsumer', {
+      fn: applyPayment,
+      // A payment may have to wait for its invoice to be posted (3 s doubling per receive): ten
+      // receives give it ~25 minutes before the DLQ.
+      maxReceiveCount: Math.max(config.queues.maxReceiveCount, 10),
+      batchSize: config.queues.batchSize,
+      maxConcurrency: netsuiteShares.applyPayment,
+      maxMessageAge: Duration.seconds(config.queues.maxMessageAgeSeconds),
+    });
+    backbone.routeToQueue(
+      'InvoicePaidRule',
+      { source: ['revbridge.stripe'], detailType: ['billing.invoice.paid'] },
+      payments.queue,
+      'Paid billing invoices to the ERP cash application consumer',
     );
 
     // Flow 1, deal won → contract activated: a consumer starts one saga per deal version.
@@ -251,6 +289,8 @@ export class RevbridgeStack extends Stack {
       platformAlarms: [
         invoices.dlqAlarm,
         invoices.ageAlarm,
+        payments.dlqAlarm,
+        payments.ageAlarm,
         backbone.targetDlqAlarm,
         dealsWon.dlqAlarm,
         dealsWon.ageAlarm,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { ConfigError, loadStageConfig } from '../../lib/config';
+import { ConfigError, loadStageConfig, netsuiteConcurrencyShares } from '../../lib/config';
 import { devConfig, synthStack } from '../support/synth';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
@@ -53,7 +53,9 @@ describe('the revbridge stack', () => {
       (id) => {
         const queue = resources[id];
         const isDlq = dlqIds.has(id);
-        if (!isDlq) expect(queue?.Properties?.RedrivePolicy).toMatchObject({ maxReceiveCount: 5 });
+        // Payments may wait for their invoice, so their queue allows 10 receives; the others the stage's 5.
+        const receives = id.startsWith('ApplyPaymentConsumer') ? 10 : 5;
+        if (!isDlq) expect(queue?.Properties?.RedrivePolicy).toMatchObject({ maxReceiveCount: receives });
         expect(queue?.Properties?.MessageRetentionPeriod).toBe(FOURTEEN_DAYS);
         expect(queue?.Properties?.SqsManagedSseEnabled).toBe(true);
       },
@@ -117,6 +119,12 @@ describe('the revbridge stack', () => {
       });
     });
 
+    it('routes paid invoices from Stripe to the cash application queue', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { source: ['revbridge.stripe'], 'detail-type': ['billing.invoice.paid'] },
+      });
+    });
+
     it('archives every revbridge event for replay', () => {
       template.hasResourceProperties('AWS::Events::Archive', {
         EventPattern: { source: [{ prefix: 'revbridge.' }] },
@@ -164,12 +172,42 @@ describe('the revbridge stack', () => {
       }
     });
 
-    it('drains the invoice queue with partial batch failures and bounded concurrency', () => {
-      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        BatchSize: 10,
-        ScalingConfig: { MaximumConcurrency: devConfig().netsuite.concurrencyLimit },
-      });
+    const mappingOf = (prefix: string) => {
+      const fnId = logicalIdOf(prefix, 'AWS::Lambda::Function');
+      const found = ofType('AWS::Lambda::EventSourceMapping').find(([, mapping]) =>
+        referencedIds(mapping.Properties?.FunctionName).has(fnId),
+      );
+      if (!found) throw new Error(`no event source mapping for ${prefix}`);
+      return found[1].Properties;
+    };
+
+    it.each([
+      ['PostInvoice', 'postInvoice'],
+      ['ApplyPayment', 'applyPayment'],
+    ] as const)(
+      'drains the %s queue with partial batch failures and its share of the NetSuite budget',
+      (prefix, share) => {
+        expect(mappingOf(prefix)).toMatchObject({
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          BatchSize: 10,
+          ScalingConfig: {
+            MaximumConcurrency: netsuiteConcurrencyShares(devConfig().netsuite.concurrencyLimit)[share],
+          },
+        });
+      },
+    );
+
+    it('keeps the NetSuite consumers together within the account concurrency limit', () => {
+      const concurrencyOf = (prefix: string) =>
+        (mappingOf(prefix)?.ScalingConfig as { MaximumConcurrency?: number } | undefined)
+          ?.MaximumConcurrency ?? Number.POSITIVE_INFINITY;
+      const total = concurrencyOf('PostInvoice') + concurrencyOf('ApplyPayment');
+      expect(total).toBeLessThanOrEqual(devConfig().netsuite.concurrencyLimit);
+      for (const limit of [4, 5, 10, 15]) {
+        const shares = netsuiteConcurrencyShares(limit);
+        expect(shares.postInvoice + shares.applyPayment).toBeLessThanOrEqual(limit);
+        expect(Math.min(shares.postInvoice, shares.applyPayment)).toBeGreaterThanOrEqual(2);
+      }
     });
 
     it('gives the posting queue a visibility timeout six times the function timeout', () => {
@@ -211,6 +249,20 @@ describe('the revbridge stack', () => {
 
     it('lets the posting function touch only its tables, queue, bus, secret and logs', () => {
       const { touched } = policyOfFunction('PostInvoice');
+      expect(touched.has(logicalIdOf('StripeWebhookSecret', 'AWS::SecretsManager::Secret'))).toBe(false);
+      expect(touched.has(logicalIdOf('NetSuiteCredentials', 'AWS::SecretsManager::Secret'))).toBe(true);
+      const kinds = new Set([...touched].map((id) => resources[id]?.Type));
+      expect([...kinds].sort()).toEqual([
+        'AWS::DynamoDB::Table',
+        'AWS::Events::EventBus',
+        'AWS::Logs::LogGroup',
+        'AWS::SQS::Queue',
+        'AWS::SecretsManager::Secret',
+      ]);
+    });
+
+    it('lets the payment function touch only its tables, queue, bus, NetSuite secret and logs', () => {
+      const { touched } = policyOfFunction('ApplyPayment');
       expect(touched.has(logicalIdOf('StripeWebhookSecret', 'AWS::SecretsManager::Secret'))).toBe(false);
       expect(touched.has(logicalIdOf('NetSuiteCredentials', 'AWS::SecretsManager::Secret'))).toBe(true);
       const kinds = new Set([...touched].map((id) => resources[id]?.Type));

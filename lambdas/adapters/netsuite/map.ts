@@ -1,4 +1,4 @@
-import type { Invoice } from '../../domain/events';
+import type { Invoice, Payment } from '../../domain/events';
 import { toMajorUnits } from '../../domain/money';
 import { PermanentError } from '../../shared/errors';
 
@@ -24,7 +24,10 @@ export interface NetSuiteMapping {
 
 const day = (iso: string): string => iso.slice(0, 10);
 
-export const currencyRef = (mapping: NetSuiteMapping, currency: string): { id: string } => {
+export const currencyRef = (
+  mapping: Pick<NetSuiteMapping, 'currencyIds'>,
+  currency: string,
+): { id: string } => {
   const id = mapping.currencyIds[currency];
   if (!id) {
     throw new PermanentError(`currency ${currency} has no NetSuite currency configured`, {
@@ -87,5 +90,29 @@ export const toNetSuiteInvoice = (
     ...(invoice.number ? { otherRefNum: invoice.number } : {}),
     memo: `Billing invoice ${invoice.number ?? invoice.id}`,
     item: { items },
+  };
+};
+
+/**
+ * A billing payment as a NetSuite customer payment applied, for its whole amount, to the one ERP invoice
+ * it paid. Subsidiary and currency are the invoice's (flow 2 posts with `subsidiaryId`), since NetSuite
+ * only applies a payment to an invoice of the same customer, subsidiary and currency.
+ */
+export const toNetSuitePayment = (
+  payment: Payment,
+  externalId: string,
+  erp: { readonly customerId: string; readonly invoiceId: string },
+  mapping: Pick<NetSuiteMapping, 'subsidiaryId' | 'currencyIds'>,
+): Record<string, unknown> => {
+  const amount = toMajorUnits(payment.amount, payment.currency);
+  return {
+    externalId,
+    customer: { id: erp.customerId },
+    subsidiary: { id: mapping.subsidiaryId },
+    currency: currencyRef(mapping, payment.currency),
+    tranDate: day(payment.paidAt),
+    payment: amount,
+    memo: `Billing payment for invoice ${payment.invoiceId}`,
+    apply: { items: [{ doc: { id: erp.invoiceId }, apply: true, amount }] },
   };
 };

@@ -1,0 +1,119 @@
+import type { EventPublisher } from '../adapters/aws/event-publisher';
+import { reportException } from '../adapters/aws/exception-reporter';
+import type { ExceptionsRepository } from '../adapters/aws/exceptions-repository';
+import type { LinksRepository } from '../adapters/aws/links-repository';
+import type { NetSuiteClient } from '../adapters/netsuite/client';
+import { type NetSuiteMapping, toNetSuitePayment } from '../adapters/netsuite/map';
+import { type CanonicalEvent, canonicalEventId, type PaymentApplied } from '../domain/events';
+import { isPermanent, PermanentError, TransientError } from '../shared/errors';
+
+export const FLOW = 'apply-payment';
+
+/**
+ * A payment can arrive before its invoice is posted (Stripe sends `invoice.paid` seconds after
+ * `invoice.finalized`, and the posting may itself be retrying). It is then retried from a short first
+ * wait, doubling per receive: the handler's retry policy gives this code its own base, and the
+ * payments queue allows more receives than the others, so a payment waits up to ~25 min for its
+ * invoice before it goes to the DLQ (and its alarm).
+ */
+export const INVOICE_NOT_POSTED = 'InvoiceNotPostedYet';
+
+export interface ApplyPaymentDeps {
+  readonly netsuite: Pick<NetSuiteClient, 'upsert'>;
+  readonly links: LinksRepository;
+  readonly exceptions: ExceptionsRepository;
+  readonly publisher: EventPublisher;
+  readonly mapping: Pick<NetSuiteMapping, 'subsidiaryId' | 'currencyIds'>;
+}
+
+export type ApplyPaymentResult =
+  | { outcome: 'applied'; applied: PaymentApplied; alreadyApplied: boolean }
+  | { outcome: 'nothing-to-apply' }
+  | { outcome: 'exception'; exceptionId: string; code: string };
+
+/** A payment without a billing payment id (paid out of band, or by credit balance) is keyed by its invoice. */
+export const paymentExternalId = (event: CanonicalEvent<'billing.invoice.paid'>): string =>
+  event.data.paymentId ?? `${event.data.invoiceId}-payment`;
+
+/**
+ * Applies a paid billing invoice's cash in the ERP: a customer payment, upserted by external id, applied
+ * to the ERP invoice flow 2 posted. A payment whose ERP id is already linked is not written again (a
+ * retry after a failed publish only publishes).
+ *
+ * The invoice not being posted yet is transient (events arrive out of order); other transient errors
+ * propagate too, and the queue retries. Permanent ones open an exception and return.
+ */
+export const applyPayment = async (
+  event: CanonicalEvent<'billing.invoice.paid'>,
+  deps: ApplyPaymentDeps,
+): Promise<ApplyPaymentResult> => {
+  const payment = event.data;
+  // A zero payment (a 0-amount invoice, or one settled by credit balance) moves no cash; NetSuite
+  // refuses a customer payment that is not greater than zero.
+  if (payment.amount <= 0) return { outcome: 'nothing-to-apply' };
+  try {
+    const externalId = paymentExternalId(event);
+    const paymentKey = { entity: 'payment', system: 'stripe', id: externalId } as const;
+    const [erpInvoiceId, erpCustomerId, linkedPaymentId] = await deps.links.find([
+      { key: { entity: 'invoice', system: 'stripe', id: payment.invoiceId }, target: 'netsuite' },
+      { key: { entity: 'customer', system: 'stripe', id: payment.customerBillingId }, target: 'netsuite' },
+      { key: paymentKey, target: 'netsuite' },
+    ]);
+    if (!erpInvoiceId) {
+      throw new TransientError(`invoice ${payment.invoiceId} is not posted to the ERP yet`, {
+        code: INVOICE_NOT_POSTED,
+      });
+    }
+    if (!erpCustomerId) {
+      // Flow 2 links the customer before the invoice, so a posted invoice without one is a data fault.
+      throw new PermanentError(`customer ${payment.customerBillingId} has no ERP link`, {
+        code: 'CustomerNotLinked',
+      });
+    }
+
+    const alreadyApplied = linkedPaymentId !== undefined;
+    let erpPaymentId = linkedPaymentId;
+    if (!erpPaymentId) {
+      erpPaymentId = await deps.netsuite.upsert(
+        'customerPayment',
+        externalId,
+        toNetSuitePayment(
+          payment,
+          externalId,
+          { customerId: erpCustomerId, invoiceId: erpInvoiceId },
+          deps.mapping,
+        ),
+        // Replace, not append: a repeated upsert must not apply the payment to the invoice twice.
+        { replace: ['apply'] },
+      );
+      await deps.links.record(paymentKey, 'netsuite', erpPaymentId, event.id);
+    }
+
+    const applied: PaymentApplied = {
+      invoiceId: payment.invoiceId,
+      paymentExternalId: externalId,
+      erpPaymentId,
+      erpInvoiceId,
+      erpCustomerId,
+      amount: payment.amount,
+      currency: payment.currency,
+    };
+    await deps.publisher.publish([
+      {
+        id: canonicalEventId('revbridge', 'netsuite', event.id, 'erp.payment.applied'),
+        type: 'erp.payment.applied',
+        version: 1,
+        occurredAt: new Date().toISOString(),
+        source: { vendor: 'revbridge', account: 'netsuite', eventId: event.id },
+        correlationId: event.correlationId,
+        causationId: event.id,
+        data: applied,
+      },
+    ]);
+    return { outcome: 'applied', applied, alreadyApplied };
+  } catch (error) {
+    if (!isPermanent(error)) throw error;
+    const record = await reportException(deps, FLOW, error.code, error.message, event);
+    return { outcome: 'exception', exceptionId: record.exceptionId, code: error.code };
+  }
+};
