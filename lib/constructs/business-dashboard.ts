@@ -63,7 +63,16 @@ export class BusinessDashboard extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    this.alarms = [postingFailed, latency, rejected];
+    const paymentFailed = new Alarm(this, 'PaymentApplicationFailedAlarm', {
+      alarmDescription:
+        'A payment could not be applied in the ERP: an exception is open in the exceptions table.',
+      metric: businessMetric('apply-payment', 'PaymentApplicationFailed', 'Sum'),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.alarms = [postingFailed, paymentFailed, latency, rejected];
 
     const dashboard = new Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName ?? 'revbridge' });
     dashboard.addWidgets(

@@ -313,6 +313,28 @@ describe('the revbridge stack', () => {
     });
   });
 
+  describe('business alarms', () => {
+    it.each([
+      ['post-invoice', 'InvoicePostingFailed'],
+      ['apply-payment', 'PaymentApplicationFailed'],
+      ['ingest-stripe', 'WebhooksRejected'],
+    ])('alarms on %s %s', (service, metricName) => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'RevBridge',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'service', Value: service }],
+      });
+    });
+
+    it('alarms when the invoice sync latency p99 passes its objective', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'SyncLatency',
+        ExtendedStatistic: 'p99',
+        Threshold: devConfig().syncLatencyObjectiveSeconds * 1000,
+      });
+    });
+  });
+
   describe('cdk-nag AwsSolutions', () => {
     const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as {
       pluginReports: {
