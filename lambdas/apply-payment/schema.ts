@@ -2,7 +2,6 @@ import * as z from 'zod/mini';
 import { jsonFromString, nonEmpty, positiveIntFromString } from '../shared/env';
 
 // The same NetSuite account and credentials as flow 2: one secret shape, read by both consumers.
-export { netSuiteSecretSchema } from '../post-invoice/schema';
 
 export const envSchema = z.object({
   EVENT_BUS_NAME: nonEmpty(),

@@ -1,35 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { eventBridgePublisher } from '../adapters/aws/event-publisher';
-import { dynamoExceptionsRepository } from '../adapters/aws/exceptions-repository';
-import { dynamoLinksRepository } from '../adapters/aws/links-repository';
-import { NetSuiteClient } from '../adapters/netsuite/client';
+import { erpFlowDeps } from '../adapters/erp-flow-deps';
 import { parseEnv } from '../shared/env';
 import { eventConsumer } from '../shared/event-consumer';
-import { loadSecret } from '../shared/secrets';
 import { postInvoice } from './logic';
-import { envSchema, netSuiteSecretSchema } from './schema';
+import { envSchema } from './schema';
 
 const env = parseEnv(envSchema);
 const logger = new Logger();
 const metrics = new Metrics();
-const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-  marshallOptions: { removeUndefinedValues: true },
-});
-const deps = {
-  netsuite: new NetSuiteClient({
-    baseUrl: env.NETSUITE_BASE_URL,
-    timeoutMs: env.NETSUITE_TIMEOUT_MS,
-    credentials: () => loadSecret(env.NETSUITE_SECRET_ID, netSuiteSecretSchema),
-  }),
-  links: dynamoLinksRepository(documents, env.LINKS_TABLE_NAME),
-  exceptions: dynamoExceptionsRepository(documents, env.EXCEPTIONS_TABLE_NAME),
-  publisher: eventBridgePublisher(new EventBridgeClient({}), env.EVENT_BUS_NAME),
-  mapping: env.NETSUITE_MAPPING,
-};
+const deps = { ...erpFlowDeps(env), mapping: env.NETSUITE_MAPPING };
 
 export const handler = eventConsumer({
   type: 'billing.invoice.finalized',

@@ -23,11 +23,3 @@ export const envSchema = z.object({
     }),
   ),
 });
-
-export const netSuiteSecretSchema = z.object({
-  accountId: nonEmpty(),
-  consumerKey: nonEmpty(),
-  consumerSecret: nonEmpty(),
-  tokenId: nonEmpty(),
-  tokenSecret: nonEmpty(),
-});

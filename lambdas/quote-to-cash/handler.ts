@@ -12,6 +12,7 @@ import { dynamoExceptionsRepository } from '../adapters/aws/exceptions-repositor
 import { dynamoLinksRepository } from '../adapters/aws/links-repository';
 import { crmClientsFromEnv } from '../adapters/crm-clients';
 import { NetSuiteClient } from '../adapters/netsuite/client';
+import { netSuiteCredentialsFrom } from '../adapters/netsuite/credentials';
 import { NetSuiteErpClient } from '../adapters/netsuite/erp-client';
 import { StripeBillingClient } from '../adapters/stripe/billing-client';
 import { StripePriceCatalog } from '../adapters/stripe/price-catalog';
@@ -20,7 +21,7 @@ import { parseEnv } from '../shared/env';
 import { isPermanent, isTransient, PermanentError, safeMessage, TransientError } from '../shared/errors';
 import { loadSecret } from '../shared/secrets';
 import { type QuoteToCashDeps, runStep, type Saga, type StepResult } from './logic';
-import { envSchema, netSuiteSecretSchema, type Step, stepInputSchema, stripeKeySchema } from './schema';
+import { envSchema, type Step, stepInputSchema, stripeKeySchema } from './schema';
 
 /**
  * Every step of the quote-to-cash state machine, dispatched on `step`: one function, not one per step.
@@ -57,7 +58,7 @@ const deps: QuoteToCashDeps = {
     client: new NetSuiteClient({
       baseUrl: env.NETSUITE_BASE_URL,
       timeoutMs: env.NETSUITE_TIMEOUT_MS,
-      credentials: () => loadSecret(env.NETSUITE_SECRET_ID, netSuiteSecretSchema),
+      credentials: netSuiteCredentialsFrom(env.NETSUITE_SECRET_ID),
     }),
     mapping: env.NETSUITE_MAPPING,
   }),

@@ -63,14 +63,6 @@ export const envSchema = z.extend(crmEnvSchema, {
   NETSUITE_MAPPING: z.pipe(jsonFromString(), netSuiteMappingSchema),
 });
 
-export const netSuiteSecretSchema = z.object({
-  accountId: nonEmpty(),
-  consumerKey: nonEmpty(),
-  consumerSecret: nonEmpty(),
-  tokenId: nonEmpty(),
-  tokenSecret: nonEmpty(),
-});
-
 /** The Stripe secret key, as the secret holds it: `"sk_..."` or `{"apiKey":"sk_..."}`. */
 export const stripeKeySchema = z.union([
   nonEmpty(),
