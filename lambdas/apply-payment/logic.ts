@@ -4,7 +4,7 @@ import type { ExceptionsRepository } from '../adapters/aws/exceptions-repository
 import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { NetSuiteClient } from '../adapters/netsuite/client';
 import { type NetSuiteMapping, toNetSuitePayment } from '../adapters/netsuite/map';
-import { type CanonicalEvent, canonicalEventId, type PaymentApplied } from '../domain/events';
+import { type CanonicalEvent, followUpEvent, type PaymentApplied } from '../domain/events';
 import { isPermanent, PermanentError, TransientError } from '../shared/errors';
 
 export const FLOW = 'apply-payment';
@@ -98,18 +98,7 @@ export const applyPayment = async (
       amount: payment.amount,
       currency: payment.currency,
     };
-    await deps.publisher.publish([
-      {
-        id: canonicalEventId('revbridge', 'netsuite', event.id, 'erp.payment.applied'),
-        type: 'erp.payment.applied',
-        version: 1,
-        occurredAt: new Date().toISOString(),
-        source: { vendor: 'revbridge', account: 'netsuite', eventId: event.id },
-        correlationId: event.correlationId,
-        causationId: event.id,
-        data: applied,
-      },
-    ]);
+    await deps.publisher.publish([followUpEvent(event, 'erp.payment.applied', 'netsuite', applied)]);
     return { outcome: 'applied', applied, alreadyApplied };
   } catch (error) {
     if (!isPermanent(error)) throw error;

@@ -257,3 +257,25 @@ export const canonicalEventId = (
   `evt_${createHash('sha256').update(`${vendor}\u0000${account}\u0000${vendorEventId}\u0000${type}`).digest('hex').slice(0, 32)}`;
 
 export const busSource = (vendor: Vendor): string => `revbridge.${vendor}`;
+
+/**
+ * An event revbridge emits because of another one: deterministic id (a retry emits the same event),
+ * same correlation, causation = the cause's id. `account` names the emitter (a flow or a system).
+ */
+export const followUpEvent = <T extends EventType>(
+  cause: Pick<CanonicalEvent, 'id' | 'correlationId'>,
+  type: T,
+  account: string,
+  data: EventData[T],
+  occurredAt: Date = new Date(),
+): CanonicalEvent<T> =>
+  ({
+    id: canonicalEventId('revbridge', account, cause.id, type),
+    type,
+    version: 1,
+    occurredAt: occurredAt.toISOString(),
+    source: { vendor: 'revbridge', account, eventId: cause.id },
+    correlationId: cause.correlationId,
+    causationId: cause.id,
+    data,
+  }) as CanonicalEvent<T>;

@@ -4,7 +4,7 @@ import type { ExceptionsRepository } from '../adapters/aws/exceptions-repository
 import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { NetSuiteClient } from '../adapters/netsuite/client';
 import { type NetSuiteMapping, toNetSuiteCustomer, toNetSuiteInvoice } from '../adapters/netsuite/map';
-import { type CanonicalEvent, canonicalEventId, type InvoicePosted } from '../domain/events';
+import { type CanonicalEvent, followUpEvent, type InvoicePosted } from '../domain/events';
 import { isPermanent } from '../shared/errors';
 
 export const FLOW = 'post-invoice';
@@ -67,18 +67,7 @@ export const postInvoice = async (
       total: invoice.total,
       currency: invoice.currency,
     };
-    await deps.publisher.publish([
-      {
-        id: canonicalEventId('revbridge', 'netsuite', event.id, 'erp.invoice.posted'),
-        type: 'erp.invoice.posted',
-        version: 1,
-        occurredAt: new Date().toISOString(),
-        source: { vendor: 'revbridge', account: 'netsuite', eventId: event.id },
-        correlationId: event.correlationId,
-        causationId: event.id,
-        data: posted,
-      },
-    ]);
+    await deps.publisher.publish([followUpEvent(event, 'erp.invoice.posted', 'netsuite', posted)]);
     return { outcome: 'posted', posted, alreadyPosted };
   } catch (error) {
     if (!isPermanent(error)) throw error;

@@ -4,7 +4,7 @@ import type { ExceptionsRepository } from '../adapters/aws/exceptions-repository
 import type { LinkKey, LinksRepository } from '../adapters/aws/links-repository';
 import type { PriceCatalog } from '../adapters/stripe/price-catalog';
 import type { BillingClient, CrmClient, Deal, ErpClient } from '../domain/deal';
-import { type CanonicalEvent, canonicalEventId } from '../domain/events';
+import { type CanonicalEvent, followUpEvent } from '../domain/events';
 import { PermanentError } from '../shared/errors';
 import { erpCustomerExternalId, idempotencyKey, salesOrderExternalId } from './identity';
 import type { Caught, Plan, QuoteToCashMapping, SagaState, Step } from './schema';
@@ -260,15 +260,11 @@ const writeBack = async (saga: Saga, deps: QuoteToCashDeps) => {
     salesOrderId: need(saga.salesOrder, 'salesOrder').id,
   };
   await deps.crm(deal.crm).writeBack(deal.dealId, { ...ids, status: ACTIVATED_STATUS });
-  const activated: CanonicalEvent<'contract.activated'> = {
-    id: canonicalEventId('revbridge', FLOW, event.id, 'contract.activated'),
-    type: 'contract.activated',
-    version: 1,
-    occurredAt: (deps.now?.() ?? new Date()).toISOString(),
-    source: { vendor: 'revbridge', account: FLOW, eventId: event.id },
-    correlationId: event.correlationId,
-    causationId: event.id,
-    data: {
+  const activated = followUpEvent(
+    event,
+    'contract.activated',
+    FLOW,
+    {
       crm: deal.crm,
       dealId: deal.dealId,
       dealVersion: event.data.version,
@@ -277,7 +273,8 @@ const writeBack = async (saga: Saga, deps: QuoteToCashDeps) => {
       ...ids,
       erpSubsidiaryId: need(saga.plan, 'plan').erpSubsidiaryId,
     },
-  };
+    deps.now?.(),
+  );
   return { event: activated };
 };
 

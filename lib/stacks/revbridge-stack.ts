@@ -78,87 +78,114 @@ export class RevbridgeStack extends Stack {
       burstLimit: config.webhooks.burstLimit,
       logRetention,
     });
-    const ingestStripe = new RevbridgeFunction(this, 'IngestStripe', {
-      feature: 'ingest-stripe',
-      logRetention,
-      timeout: Duration.seconds(10),
-      environment: {
-        STRIPE_ACCOUNT_ID: config.stripe.accountId,
-        MAX_BODY_BYTES: String(config.webhooks.maxBodyBytes),
-        STRIPE_WEBHOOK_SECRET_ID: stripeWebhookSecret.secretArn,
-      },
-    });
-    stripeWebhookSecret.grantRead(ingestStripe);
-    backbone.grantPublish(ingestStripe);
-    webhooks.addVendor('stripe', ingestStripe);
 
+    /** A vendor's webhook route: its ingest function may read its secrets and publish, nothing else. */
+    const vendorIngest = (
+      id: string,
+      vendor: string,
+      environment: Record<string, string>,
+      secrets: readonly Secret[] = [],
+    ) => {
+      const fn = new RevbridgeFunction(this, id, {
+        feature: `ingest-${vendor}`,
+        logRetention,
+        timeout: Duration.seconds(10),
+        environment: { ...environment, MAX_BODY_BYTES: String(config.webhooks.maxBodyBytes) },
+      });
+      for (const secret of secrets) secret.grantRead(fn);
+      backbone.grantPublish(fn);
+      webhooks.addVendor(vendor, fn);
+      return fn;
+    };
+
+    /**
+     * A queue consumer of one kind of canonical event: its queue and DLQ, the rule that feeds it, and
+     * what every consumer may touch (idempotency records, exceptions, the bus).
+     */
+    const eventConsumer = (
+      id: string,
+      fn: RevbridgeFunction,
+      route: { rule: string; sources: string[]; detailType: string; description: string },
+      options: { maxConcurrency: number; maxReceiveCount?: number },
+    ) => {
+      idempotency.bind(fn);
+      exceptions.bind(fn);
+      backbone.grantPublish(fn);
+      const consumer = new QueueConsumer(this, id, {
+        fn,
+        maxReceiveCount: options.maxReceiveCount ?? config.queues.maxReceiveCount,
+        batchSize: config.queues.batchSize,
+        maxConcurrency: options.maxConcurrency,
+        maxMessageAge: Duration.seconds(config.queues.maxMessageAgeSeconds),
+      });
+      backbone.routeToQueue(
+        route.rule,
+        { source: route.sources, detailType: [route.detailType] },
+        consumer.queue,
+        route.description,
+      );
+      return consumer;
+    };
+
+    const netsuiteEnvironment = (mapping: Record<string, unknown>) => ({
+      NETSUITE_BASE_URL: config.netsuite.baseUrl,
+      NETSUITE_TIMEOUT_MS: String(config.netsuite.timeoutMs),
+      NETSUITE_SECRET_ID: netsuiteCredentials.secretArn,
+      NETSUITE_MAPPING: JSON.stringify(mapping),
+    });
+    const invoiceMapping = {
+      subsidiaryId: config.netsuite.subsidiaryId,
+      currencyIds: config.netsuite.currencyIds,
+      productItemIds: config.netsuite.productItemIds,
+      defaultItemId: config.netsuite.defaultItemId,
+      taxItemId: config.netsuite.taxItemId,
+      adjustmentItemId: config.netsuite.adjustmentItemId,
+    };
+    vendorIngest(
+      'IngestStripe',
+      'stripe',
+      { STRIPE_ACCOUNT_ID: config.stripe.accountId, STRIPE_WEBHOOK_SECRET_ID: stripeWebhookSecret.secretArn },
+      [stripeWebhookSecret],
+    );
     // CRM ingress: won deals become `crm.deal.won` on the bus.
-    const ingestSalesforce = new RevbridgeFunction(this, 'IngestSalesforce', {
-      feature: 'ingest-salesforce',
-      logRetention,
-      timeout: Duration.seconds(10),
-      environment: {
-        SALESFORCE_ORG_ID: config.salesforce.orgId,
-        SALESFORCE_WON_STAGES: config.salesforce.wonStages.join(','),
-        MAX_BODY_BYTES: String(config.webhooks.maxBodyBytes),
-      },
+    vendorIngest('IngestSalesforce', 'salesforce', {
+      SALESFORCE_ORG_ID: config.salesforce.orgId,
+      SALESFORCE_WON_STAGES: config.salesforce.wonStages.join(','),
     });
-    backbone.grantPublish(ingestSalesforce);
-    webhooks.addVendor('salesforce', ingestSalesforce);
-
-    const ingestHubspot = new RevbridgeFunction(this, 'IngestHubspot', {
-      feature: 'ingest-hubspot',
-      logRetention,
-      timeout: Duration.seconds(10),
-      environment: {
+    vendorIngest(
+      'IngestHubspot',
+      'hubspot',
+      {
         HUBSPOT_CLIENT_SECRET_ID: hubspotClientSecret.secretArn,
         HUBSPOT_WEBHOOK_BASE_URL: config.hubspot.webhookBaseUrl ?? webhooks.publicBaseUrl,
         HUBSPOT_WON_STAGES: config.hubspot.wonStages.join(','),
-        MAX_BODY_BYTES: String(config.webhooks.maxBodyBytes),
       },
-    });
-    hubspotClientSecret.grantRead(ingestHubspot);
-    backbone.grantPublish(ingestHubspot);
-    webhooks.addVendor('hubspot', ingestHubspot);
+      [hubspotClientSecret],
+    );
 
+    // Flows 2 and 3 share the NetSuite account's concurrency limit: each consumer gets its share, and
+    // each invocation makes one NetSuite request at a time, so together they stay within the limit.
+    const netsuiteShares = netsuiteConcurrencyShares(config.netsuite.concurrencyLimit);
+
+    // Flow 2, invoice finalized → ERP receivable.
     const postInvoice = new RevbridgeFunction(this, 'PostInvoice', {
       feature: 'post-invoice',
       logRetention,
       timeout: Duration.seconds(60),
-      environment: {
-        NETSUITE_BASE_URL: config.netsuite.baseUrl,
-        NETSUITE_TIMEOUT_MS: String(config.netsuite.timeoutMs),
-        NETSUITE_SECRET_ID: netsuiteCredentials.secretArn,
-        NETSUITE_MAPPING: JSON.stringify({
-          subsidiaryId: config.netsuite.subsidiaryId,
-          currencyIds: config.netsuite.currencyIds,
-          productItemIds: config.netsuite.productItemIds,
-          defaultItemId: config.netsuite.defaultItemId,
-          taxItemId: config.netsuite.taxItemId,
-          adjustmentItemId: config.netsuite.adjustmentItemId,
-        }),
-      },
+      environment: netsuiteEnvironment(invoiceMapping),
     });
     netsuiteCredentials.grantRead(postInvoice);
-    idempotency.bind(postInvoice);
     links.bind(postInvoice, 'readwrite');
-    exceptions.bind(postInvoice);
-    backbone.grantPublish(postInvoice);
-    // Flows 2 and 3 share the NetSuite account's concurrency limit: each consumer gets its share, and
-    // each invocation makes one NetSuite request at a time, so together they stay within the limit.
-    const netsuiteShares = netsuiteConcurrencyShares(config.netsuite.concurrencyLimit);
-    const invoices = new QueueConsumer(this, 'PostInvoiceConsumer', {
-      fn: postInvoice,
-      maxReceiveCount: config.queues.maxReceiveCount,
-      batchSize: config.queues.batchSize,
-      maxConcurrency: netsuiteShares.postInvoice,
-      maxMessageAge: Duration.seconds(config.queues.maxMessageAgeSeconds),
-    });
-    backbone.routeToQueue(
-      'InvoiceFinalizedRule',
-      { source: ['revbridge.stripe'], detailType: ['billing.invoice.finalized'] },
-      invoices.queue,
-      'Finalized billing invoices to the ERP posting consumer',
+    const invoices = eventConsumer(
+      'PostInvoiceConsumer',
+      postInvoice,
+      {
+        rule: 'InvoiceFinalizedRule',
+        sources: ['revbridge.stripe'],
+        detailType: 'billing.invoice.finalized',
+        description: 'Finalized billing invoices to the ERP posting consumer',
+      },
+      { maxConcurrency: netsuiteShares.postInvoice },
     );
 
     // Flow 3, invoice paid → cash application: a customer payment applied to the posted ERP invoice.
@@ -166,35 +193,28 @@ export class RevbridgeStack extends Stack {
       feature: 'apply-payment',
       logRetention,
       timeout: Duration.seconds(60),
-      environment: {
-        NETSUITE_BASE_URL: config.netsuite.baseUrl,
-        NETSUITE_TIMEOUT_MS: String(config.netsuite.timeoutMs),
-        NETSUITE_SECRET_ID: netsuiteCredentials.secretArn,
-        NETSUITE_MAPPING: JSON.stringify({
-          subsidiaryId: config.netsuite.subsidiaryId,
-          currencyIds: config.netsuite.currencyIds,
-        }),
-      },
+      environment: netsuiteEnvironment({
+        subsidiaryId: config.netsuite.subsidiaryId,
+        currencyIds: config.netsuite.currencyIds,
+      }),
     });
     netsuiteCredentials.grantRead(applyPayment);
-    idempotency.bind(applyPayment);
     links.bind(applyPayment, 'readwrite');
-    exceptions.bind(applyPayment);
-    backbone.grantPublish(applyPayment);
-    const payments = new QueueConsumer(this, 'ApplyPaymentConsumer', {
-      fn: applyPayment,
+    const payments = eventConsumer(
+      'ApplyPaymentConsumer',
+      applyPayment,
+      {
+        rule: 'InvoicePaidRule',
+        sources: ['revbridge.stripe'],
+        detailType: 'billing.invoice.paid',
+        description: 'Paid billing invoices to the ERP cash application consumer',
+      },
       // A payment may have to wait for its invoice to be posted (3 s doubling per receive): ten
       // receives give it ~25 minutes before the DLQ.
-      maxReceiveCount: Math.max(config.queues.maxReceiveCount, 10),
-      batchSize: config.queues.batchSize,
-      maxConcurrency: netsuiteShares.applyPayment,
-      maxMessageAge: Duration.seconds(config.queues.maxMessageAgeSeconds),
-    });
-    backbone.routeToQueue(
-      'InvoicePaidRule',
-      { source: ['revbridge.stripe'], detailType: ['billing.invoice.paid'] },
-      payments.queue,
-      'Paid billing invoices to the ERP cash application consumer',
+      {
+        maxConcurrency: netsuiteShares.applyPayment,
+        maxReceiveCount: Math.max(config.queues.maxReceiveCount, 10),
+      },
     );
 
     // Flow 1, deal won → contract activated: a consumer starts one saga per deal version.
@@ -225,19 +245,11 @@ export class RevbridgeStack extends Stack {
         STRIPE_API_BASE_URL: config.stripe.apiBaseUrl,
         STRIPE_API_KEY_SECRET_ID: stripeApiKey.secretArn,
         STRIPE_TIMEOUT_MS: String(config.stripe.timeoutMs),
-        NETSUITE_BASE_URL: config.netsuite.baseUrl,
-        NETSUITE_SECRET_ID: netsuiteCredentials.secretArn,
-        NETSUITE_TIMEOUT_MS: String(config.netsuite.timeoutMs),
-        NETSUITE_MAPPING: JSON.stringify({
-          subsidiaryId: config.netsuite.subsidiaryId,
+        ...netsuiteEnvironment({
+          ...invoiceMapping,
           subsidiaryIds: Object.fromEntries(
             Object.entries(q2c.subsidiaries).map(([key, value]) => [key, value.netsuiteSubsidiaryId]),
           ),
-          currencyIds: config.netsuite.currencyIds,
-          productItemIds: config.netsuite.productItemIds,
-          defaultItemId: config.netsuite.defaultItemId,
-          taxItemId: config.netsuite.taxItemId,
-          adjustmentItemId: config.netsuite.adjustmentItemId,
         }),
         QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c),
       },
@@ -264,23 +276,18 @@ export class RevbridgeStack extends Stack {
     });
     salesforceAccessToken.grantRead(startDealSaga);
     hubspotAccessToken.grantRead(startDealSaga);
-    idempotency.bind(startDealSaga);
-    exceptions.bind(startDealSaga);
-    backbone.grantPublish(startDealSaga);
     quoteToCash.stateMachine.grantStartExecution(startDealSaga);
-    const dealsWon = new QueueConsumer(this, 'StartDealSagaConsumer', {
-      fn: startDealSaga,
-      maxReceiveCount: config.queues.maxReceiveCount,
-      batchSize: config.queues.batchSize,
+    const dealsWon = eventConsumer(
+      'StartDealSagaConsumer',
+      startDealSaga,
+      {
+        rule: 'DealWonRule',
+        sources: ['revbridge.salesforce', 'revbridge.hubspot'],
+        detailType: 'crm.deal.won',
+        description: 'Won CRM deals to the quote-to-cash saga starter',
+      },
       // Each message is one CRM read; won deals are rare, so the CRMs' API limits are never close.
-      maxConcurrency: 2,
-      maxMessageAge: Duration.seconds(config.queues.maxMessageAgeSeconds),
-    });
-    backbone.routeToQueue(
-      'DealWonRule',
-      { source: ['revbridge.salesforce', 'revbridge.hubspot'], detailType: ['crm.deal.won'] },
-      dealsWon.queue,
-      'Won CRM deals to the quote-to-cash saga starter',
+      { maxConcurrency: 2 },
     );
 
     new BusinessDashboard(this, 'Business', {

@@ -1,4 +1,4 @@
-import { type CanonicalEvent, canonicalEventId } from '../../domain/events';
+import { type CanonicalEvent, followUpEvent } from '../../domain/events';
 import type { EventPublisher } from './event-publisher';
 import type { ExceptionRecord, ExceptionsRepository } from './exceptions-repository';
 
@@ -22,23 +22,13 @@ export const reportException = async (
 ): Promise<ExceptionRecord> => {
   const record = await deps.exceptions.open(flow, code, message, event);
   await deps.publisher.publish([
-    {
-      id: canonicalEventId('revbridge', flow, event.id, 'ops.exception.opened'),
-      type: 'ops.exception.opened',
-      version: 1,
-      occurredAt: (deps.now?.() ?? new Date()).toISOString(),
-      source: { vendor: 'revbridge', account: flow, eventId: event.id },
-      correlationId: event.correlationId,
-      causationId: event.id,
-      data: {
-        exceptionId: record.exceptionId,
-        flow,
-        code,
-        message,
-        eventId: event.id,
-        eventType: event.type,
-      },
-    },
+    followUpEvent(
+      event,
+      'ops.exception.opened',
+      flow,
+      { exceptionId: record.exceptionId, flow, code, message, eventId: event.id, eventType: event.type },
+      deps.now?.(),
+    ),
   ]);
   return record;
 };

@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import { type CrmClient, type Deal, type DealWriteBack, dealSchema } from '../../domain/deal';
 import { describeIssues } from '../../domain/events';
 import { toMinorUnits } from '../../domain/money';
-import { httpError, networkError, PermanentError, TransientError } from '../../shared/errors';
+import { httpError, PermanentError, TransientError } from '../../shared/errors';
+import { sendWithBearer } from '../bearer-request';
 
 /**
  * The CRM side of the saga for HubSpot: CRM v3 objects and v4 associations with `fetch`. The official
@@ -283,37 +284,18 @@ export class HubSpotCrmClient implements CrmClient {
     body?: unknown,
     expected: readonly number[] = [],
   ): Promise<Response> {
-    let response = await this.attempt(what, method, path, body, false);
-    if (response.status === 401) {
-      await response.body?.cancel();
-      response = await this.attempt(what, method, path, body, true);
-    }
+    const response = await sendWithBearer({
+      vendor: 'HubSpot',
+      what,
+      url: `${this.baseUrl}${path}`,
+      method,
+      ...(body === undefined ? {} : { body }),
+      timeoutMs: this.options.timeoutMs ?? 10_000,
+      fetchImpl: this.fetchImpl,
+      accessToken: this.options.accessToken,
+    });
     if (response.ok || expected.includes(response.status)) return response;
     throw await hubSpotError(response, what);
-  }
-
-  private async attempt(
-    what: string,
-    method: string,
-    path: string,
-    body: unknown,
-    refresh: boolean,
-  ): Promise<Response> {
-    const token = await this.options.accessToken({ refresh });
-    try {
-      return await this.fetchImpl(`${this.baseUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
-      });
-    } catch (error) {
-      throw networkError(`HubSpot ${what} did not answer`, error);
-    }
   }
 }
 

@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import { type CrmClient, type Deal, type DealWriteBack, dealSchema } from '../../domain/deal';
 import { describeIssues } from '../../domain/events';
 import { toMinorUnits } from '../../domain/money';
-import { httpError, networkError, PermanentError } from '../../shared/errors';
+import { httpError, PermanentError } from '../../shared/errors';
+import { sendWithBearer } from '../bearer-request';
 import { isRecordId } from './record-id';
 
 /**
@@ -292,37 +293,18 @@ export class SalesforceCrmClient implements CrmClient {
   }
 
   private async send(what: string, method: 'GET' | 'PATCH', path: string, body?: unknown): Promise<Response> {
-    let response = await this.attempt(what, method, path, body, false);
-    if (response.status === 401) {
-      await response.body?.cancel();
-      response = await this.attempt(what, method, path, body, true);
-    }
+    const response = await sendWithBearer({
+      vendor: 'Salesforce',
+      what,
+      url: `${this.options.instanceUrl.replace(/\/+$/, '')}${path}`,
+      method,
+      ...(body === undefined ? {} : { body }),
+      timeoutMs: this.options.timeoutMs ?? 10_000,
+      fetchImpl: this.fetchImpl,
+      accessToken: this.options.accessToken,
+    });
     if (response.ok) return response;
     throw await salesforceError(response, what);
-  }
-
-  private async attempt(
-    what: string,
-    method: string,
-    path: string,
-    body: unknown,
-    refresh: boolean,
-  ): Promise<Response> {
-    const token = await this.options.accessToken({ refresh });
-    try {
-      return await this.fetchImpl(`${this.options.instanceUrl.replace(/\/+$/, '')}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
-      });
-    } catch (error) {
-      throw networkError(`Salesforce ${what} did not answer`, error);
-    }
   }
 }
 
