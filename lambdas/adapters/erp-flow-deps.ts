@@ -1,11 +1,28 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod/mini';
+import { nonEmpty, positiveIntFromString } from '../shared/env';
 import { eventBridgePublisher } from './aws/event-publisher';
 import { dynamoExceptionsRepository } from './aws/exceptions-repository';
 import { dynamoLinksRepository } from './aws/links-repository';
 import { NetSuiteClient } from './netsuite/client';
 import { netSuiteCredentialsFrom } from './netsuite/credentials';
+
+/**
+ * The environment fields every billing-to-ERP queue consumer gets from the stack (the stack's
+ * `eventConsumer` and `netsuiteEnvironment`); each consumer adds its own `NETSUITE_MAPPING`.
+ */
+export const erpConsumerEnvFields = {
+  EVENT_BUS_NAME: nonEmpty(),
+  IDEMPOTENCY_TABLE_NAME: nonEmpty(),
+  LINKS_TABLE_NAME: nonEmpty(),
+  EXCEPTIONS_TABLE_NAME: nonEmpty(),
+  QUEUE_URL: nonEmpty(),
+  NETSUITE_BASE_URL: z.url(),
+  NETSUITE_SECRET_ID: nonEmpty(),
+  NETSUITE_TIMEOUT_MS: positiveIntFromString(),
+};
 
 /** The environment every billing-to-ERP consumer gets from the stack. */
 export interface ErpFlowEnv {

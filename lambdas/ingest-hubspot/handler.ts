@@ -8,9 +8,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { eventBridgePublisher } from '../adapters/aws/event-publisher';
 import { hubspotRequestUri } from '../adapters/hubspot/verify';
 import { parseEnv } from '../shared/env';
-import { safeMessage } from '../shared/errors';
 import { header, json, rawBody } from '../shared/http';
 import { loadSecret } from '../shared/secrets';
+import { answerNotAccepted } from '../shared/webhook-answer';
 import { ingestHubSpotWebhook } from './logic';
 import { clientSecretSchema, envSchema } from './schema';
 
@@ -48,17 +48,8 @@ const ingest = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
         published: outcome.published,
       });
       return json(200, { received: true, published: outcome.published.length, ignored: outcome.ignored });
-    case 'rejected':
-      metrics.addMetric('WebhooksRejected', MetricUnit.Count, 1);
-      logger.warn('webhook rejected', { status: outcome.status, reason: outcome.reason });
-      return json(outcome.status, { error: outcome.reason });
-    case 'failed':
-      metrics.addMetric('WebhooksFailed', MetricUnit.Count, 1);
-      logger.error('webhook not accepted, sender will retry', {
-        reason: outcome.reason,
-        error: safeMessage(outcome.error),
-      });
-      return json(outcome.status, { error: outcome.reason });
+    default:
+      return answerNotAccepted(outcome, logger, metrics);
   }
 };
 

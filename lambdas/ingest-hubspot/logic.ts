@@ -1,7 +1,7 @@
 import type { EventPublisher } from '../adapters/aws/event-publisher';
-import { type MappedBatch, mapHubSpotBatch, parseHubSpotBatch } from '../adapters/hubspot/map';
+import { mapHubSpotBatch, parseHubSpotBatch } from '../adapters/hubspot/map';
 import { type HubSpotSignedRequest, verifyHubSpotSignature } from '../adapters/hubspot/verify';
-import { isPermanent } from '../shared/errors';
+import { type Failed, type Rejected, runSignedWebhook } from '../shared/signed-webhook';
 
 export type IngestRequest = HubSpotSignedRequest;
 
@@ -21,8 +21,8 @@ export type IngestOutcome =
       published: readonly { eventId: string; vendorEventId: string }[];
       ignored: number;
     }
-  | { kind: 'rejected'; status: 400 | 413; reason: string }
-  | { kind: 'failed'; status: 503; reason: string; error: unknown };
+  | Rejected
+  | Failed;
 
 /**
  * Verify, parse, map, publish — and answer 2xx only once every event of the batch is on the bus.
@@ -33,40 +33,26 @@ export const ingestHubSpotWebhook = async (
   request: IngestRequest,
   deps: IngestDeps,
 ): Promise<IngestOutcome> => {
-  if (request.rawBody.length > deps.maxBodyBytes) {
-    return { kind: 'rejected', status: 413, reason: `body larger than ${deps.maxBodyBytes} bytes` };
-  }
-  let secrets: readonly string[];
-  try {
-    secrets = await deps.clientSecrets();
-  } catch (error) {
-    return { kind: 'failed', status: 503, reason: 'client secret unavailable', error };
-  }
-  const verified = verifyHubSpotSignature(request, secrets, deps.nowMs?.());
-  if (!verified.ok) return { kind: 'rejected', status: 400, reason: verified.reason };
-
-  let events: ReturnType<typeof parseHubSpotBatch>;
-  let mapped: MappedBatch;
-  try {
-    events = parseHubSpotBatch(verified.payload);
-    mapped = mapHubSpotBatch(events, deps.wonStages);
-  } catch (error) {
-    if (isPermanent(error)) return { kind: 'rejected', status: 400, reason: error.message };
-    throw error;
-  }
-
-  if (mapped.events.length > 0) {
-    try {
-      await deps.publisher.publish(mapped.events);
-    } catch (error) {
-      return { kind: 'failed', status: 503, reason: 'could not publish the events, retry later', error };
-    }
-  }
+  const result = await runSignedWebhook({
+    rawBody: request.rawBody,
+    maxBodyBytes: deps.maxBodyBytes,
+    secrets: deps.clientSecrets,
+    secretName: 'client secret',
+    verify: (secrets) => verifyHubSpotSignature(request, secrets, deps.nowMs?.()),
+    map: (payload) => {
+      const events = parseHubSpotBatch(payload);
+      return { count: events.length, batch: mapHubSpotBatch(events, deps.wonStages) };
+    },
+    eventsOf: ({ batch }) => batch.events,
+    publisher: deps.publisher,
+  });
+  if (result.kind !== 'mapped') return result;
+  const { count, batch } = result.mapped;
   return {
     kind: 'accepted',
     status: 200,
-    events: events.length,
-    published: mapped.events.map((event) => ({ eventId: event.id, vendorEventId: event.source.eventId })),
-    ignored: mapped.ignored,
+    events: count,
+    published: batch.events.map((event) => ({ eventId: event.id, vendorEventId: event.source.eventId })),
+    ignored: batch.ignored,
   };
 };

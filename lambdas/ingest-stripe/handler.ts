@@ -7,9 +7,9 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { eventBridgePublisher } from '../adapters/aws/event-publisher';
 import { parseEnv } from '../shared/env';
-import { safeMessage } from '../shared/errors';
 import { header, json, rawBody } from '../shared/http';
 import { loadSecret } from '../shared/secrets';
+import { answerNotAccepted } from '../shared/webhook-answer';
 import { ingestStripeWebhook } from './logic';
 import { envSchema, webhookSecretSchema } from './schema';
 
@@ -44,17 +44,8 @@ const ingest = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
         type: outcome.vendorType,
       });
       return json(200, { received: true, ignored: outcome.vendorType });
-    case 'rejected':
-      metrics.addMetric('WebhooksRejected', MetricUnit.Count, 1);
-      logger.warn('webhook rejected', { status: outcome.status, reason: outcome.reason });
-      return json(outcome.status, { error: outcome.reason });
-    case 'failed':
-      metrics.addMetric('WebhooksFailed', MetricUnit.Count, 1);
-      logger.error('webhook not accepted, sender will retry', {
-        reason: outcome.reason,
-        error: safeMessage(outcome.error),
-      });
-      return json(outcome.status, { error: outcome.reason });
+    default:
+      return answerNotAccepted(outcome, logger, metrics);
   }
 };
 

@@ -1,7 +1,7 @@
 import type { EventPublisher } from '../adapters/aws/event-publisher';
 import { mapStripeEvent, parseStripeEvent } from '../adapters/stripe/map';
 import { verifyStripeSignature } from '../adapters/stripe/verify';
-import { isPermanent } from '../shared/errors';
+import { type Failed, type Rejected, runSignedWebhook } from '../shared/signed-webhook';
 
 export interface IngestRequest {
   readonly rawBody: Buffer;
@@ -19,8 +19,8 @@ export interface IngestDeps {
 export type IngestOutcome =
   | { kind: 'published'; status: 200; eventId: string; vendorEventId: string; type: string }
   | { kind: 'ignored'; status: 200; vendorEventId: string; vendorType: string }
-  | { kind: 'rejected'; status: 400 | 413; reason: string }
-  | { kind: 'failed'; status: 503; reason: string; error: unknown };
+  | Rejected
+  | Failed;
 
 /**
  * Verify, map, publish — in that order, and answer 2xx only once the event is on the bus. A
@@ -30,35 +30,24 @@ export const ingestStripeWebhook = async (
   request: IngestRequest,
   deps: IngestDeps,
 ): Promise<IngestOutcome> => {
-  if (request.rawBody.length > deps.maxBodyBytes) {
-    return { kind: 'rejected', status: 413, reason: `body larger than ${deps.maxBodyBytes} bytes` };
-  }
-  let secrets: readonly string[];
-  try {
-    secrets = await deps.webhookSecrets();
-  } catch (error) {
-    return { kind: 'failed', status: 503, reason: 'webhook secret unavailable', error };
-  }
-  const verified = verifyStripeSignature(request.rawBody, request.signature, secrets, deps.nowSeconds?.());
-  if (!verified.ok) return { kind: 'rejected', status: 400, reason: verified.reason };
-
-  let event: ReturnType<typeof mapStripeEvent>;
-  let stripeEvent: ReturnType<typeof parseStripeEvent>;
-  try {
-    stripeEvent = parseStripeEvent(verified.payload);
-    event = mapStripeEvent(stripeEvent, deps.account);
-  } catch (error) {
-    if (isPermanent(error)) return { kind: 'rejected', status: 400, reason: error.message };
-    throw error;
-  }
+  const result = await runSignedWebhook({
+    rawBody: request.rawBody,
+    maxBodyBytes: deps.maxBodyBytes,
+    secrets: deps.webhookSecrets,
+    secretName: 'webhook secret',
+    verify: (secrets) =>
+      verifyStripeSignature(request.rawBody, request.signature, secrets, deps.nowSeconds?.()),
+    map: (payload) => {
+      const stripeEvent = parseStripeEvent(payload);
+      return { stripeEvent, event: mapStripeEvent(stripeEvent, deps.account) };
+    },
+    eventsOf: ({ event }) => (event ? [event] : []),
+    publisher: deps.publisher,
+  });
+  if (result.kind !== 'mapped') return result;
+  const { stripeEvent, event } = result.mapped;
   if (!event)
     return { kind: 'ignored', status: 200, vendorEventId: stripeEvent.id, vendorType: stripeEvent.type };
-
-  try {
-    await deps.publisher.publish([event]);
-  } catch (error) {
-    return { kind: 'failed', status: 503, reason: 'could not publish the event, retry later', error };
-  }
   return {
     kind: 'published',
     status: 200,

@@ -1,15 +1,9 @@
 import * as z from 'zod/mini';
-import { jsonFromString, nonEmpty, positiveIntFromString } from '../shared/env';
+import { erpConsumerEnvFields } from '../adapters/erp-flow-deps';
+import { jsonFromString, nonEmpty } from '../shared/env';
 
 export const envSchema = z.object({
-  EVENT_BUS_NAME: nonEmpty(),
-  IDEMPOTENCY_TABLE_NAME: nonEmpty(),
-  LINKS_TABLE_NAME: nonEmpty(),
-  EXCEPTIONS_TABLE_NAME: nonEmpty(),
-  QUEUE_URL: nonEmpty(),
-  NETSUITE_BASE_URL: z.url(),
-  NETSUITE_SECRET_ID: nonEmpty(),
-  NETSUITE_TIMEOUT_MS: positiveIntFromString(),
+  ...erpConsumerEnvFields,
   /** JSON of `NetSuiteMapping`: subsidiary, currency ids, item ids. */
   NETSUITE_MAPPING: z.pipe(
     jsonFromString(),
