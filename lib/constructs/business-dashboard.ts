@@ -38,41 +38,60 @@ export class BusinessDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: BusinessDashboardProps) {
     super(scope, id);
-    const postingFailed = new Alarm(this, 'InvoicePostingFailedAlarm', {
-      alarmDescription:
-        'An invoice could not be posted to the ERP: an exception is open in the exceptions table.',
-      metric: businessMetric('post-invoice', 'InvoicePostingFailed', 'Sum'),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    const latency = new Alarm(this, 'SyncLatencyAlarm', {
-      alarmDescription: `Invoices take longer than ${props.syncLatencyObjective.toSeconds()} s (p99) to reach the ERP.`,
-      metric: businessMetric('post-invoice', 'SyncLatency', 'p99'),
-      threshold: props.syncLatencyObjective.toMilliseconds(),
-      evaluationPeriods: 2,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    const rejected = new Alarm(this, 'RejectedWebhooksAlarm', {
-      alarmDescription: 'Many webhooks rejected (bad signature or body): a rotated secret or an attack.',
-      metric: businessMetric('ingest-stripe', 'WebhooksRejected', 'Sum'),
-      threshold: props.rejectedWebhookSpike ?? 10,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    const paymentFailed = new Alarm(this, 'PaymentApplicationFailedAlarm', {
-      alarmDescription:
-        'A payment could not be applied in the ERP: an exception is open in the exceptions table.',
-      metric: businessMetric('apply-payment', 'PaymentApplicationFailed', 'Sum'),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.alarms = [postingFailed, paymentFailed, latency, rejected];
+    const alarm = (
+      alarmId: string,
+      alarmDescription: string,
+      metric: Metric,
+      threshold: number,
+      options: { evaluationPeriods?: number; above?: boolean } = {},
+    ) =>
+      new Alarm(this, alarmId, {
+        alarmDescription,
+        metric,
+        threshold,
+        evaluationPeriods: options.evaluationPeriods ?? 1,
+        comparisonOperator: options.above
+          ? ComparisonOperator.GREATER_THAN_THRESHOLD
+          : ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // No data means nothing happened: a quiet night is not an alarm.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    const exceptionOpened = (what: string) =>
+      `${what}: an exception is open in the exceptions table, with the event to replay once fixed.`;
+    this.alarms = [
+      alarm(
+        'InvoicePostingFailedAlarm',
+        exceptionOpened('An invoice could not be posted to the ERP'),
+        businessMetric('post-invoice', 'InvoicePostingFailed', 'Sum'),
+        1,
+      ),
+      alarm(
+        'PaymentApplicationFailedAlarm',
+        exceptionOpened('A payment could not be applied in the ERP'),
+        businessMetric('apply-payment', 'PaymentApplicationFailed', 'Sum'),
+        1,
+      ),
+      alarm(
+        'SyncLatencyAlarm',
+        `Invoices take longer than ${props.syncLatencyObjective.toSeconds()} s (p99) to reach the ERP.`,
+        businessMetric('post-invoice', 'SyncLatency', 'p99'),
+        props.syncLatencyObjective.toMilliseconds(),
+        { evaluationPeriods: 2, above: true },
+      ),
+      // Logical ids kept from the first release: the Stripe one has no vendor in its name.
+      ...[
+        ['RejectedWebhooksAlarm', 'stripe'],
+        ['RejectedSalesforceWebhooksAlarm', 'salesforce'],
+        ['RejectedHubspotWebhooksAlarm', 'hubspot'],
+      ].map(([alarmId, vendor]) =>
+        alarm(
+          alarmId ?? '',
+          `Many ${vendor} webhooks rejected (bad signature, org or body): a rotated secret or an attack.`,
+          businessMetric(`ingest-${vendor}`, 'WebhooksRejected', 'Sum'),
+          props.rejectedWebhookSpike ?? 10,
+        ),
+      ),
+    ];
 
     const dashboard = new Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName ?? 'revbridge' });
     dashboard.addWidgets(
@@ -102,11 +121,11 @@ export class BusinessDashboard extends Construct {
       }),
       new GraphWidget({
         title: 'Webhooks',
-        left: [
-          businessMetric('ingest-stripe', 'WebhooksAccepted', 'Sum'),
-          businessMetric('ingest-stripe', 'WebhooksRejected', 'Sum'),
-          businessMetric('ingest-stripe', 'WebhooksFailed', 'Sum'),
-        ],
+        left: ['stripe', 'salesforce', 'hubspot'].flatMap((vendor) =>
+          ['WebhooksAccepted', 'WebhooksRejected', 'WebhooksFailed'].map((name) =>
+            businessMetric(`ingest-${vendor}`, name, 'Sum'),
+          ),
+        ),
         width: 24,
       }),
     );

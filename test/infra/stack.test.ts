@@ -318,6 +318,8 @@ describe('the revbridge stack', () => {
       ['post-invoice', 'InvoicePostingFailed'],
       ['apply-payment', 'PaymentApplicationFailed'],
       ['ingest-stripe', 'WebhooksRejected'],
+      ['ingest-salesforce', 'WebhooksRejected'],
+      ['ingest-hubspot', 'WebhooksRejected'],
     ])('alarms on %s %s', (service, metricName) => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'RevBridge',
