@@ -126,6 +126,7 @@ const DEFAULT_SUBSIDIARIES = [
   { id: '3', name: 'EU Subsidiary', currency: '4' },
 ];
 
+const externalIdKey = (type: AnyRecordType, externalId: string): string => `${type} ${externalId}`;
 const round2 = (n: number): number => Math.round((n + Number.EPSILON) * 100) / 100;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const today = (now: Date): string => now.toISOString().slice(0, 10);
@@ -139,6 +140,8 @@ export type WriteKind = 'create' | 'replace' | 'update' | 'delete';
  */
 export class RecordStore {
   private readonly records = new Map<AnyRecordType, Map<string, StoredRecord>>();
+  /** `<type> <externalId>` → record: an `eid:` lookup must not scan the table (it grew quadratic under load). */
+  private readonly byExternalId = new Map<string, StoredRecord>();
   private readonly writes = new Map<string, number>();
   private readonly ids = new IdGenerator();
 
@@ -163,13 +166,8 @@ export class RecordStore {
 
   /** `key` is an internal id or `eid:<externalId>`. */
   find(type: AnyRecordType, key: string): StoredRecord | undefined {
-    const table = this.table(type);
-    if (key.startsWith('eid:')) {
-      const externalId = key.slice(4);
-      for (const record of table.values()) if (record.externalId === externalId) return record;
-      return undefined;
-    }
-    return table.get(key);
+    if (key.startsWith('eid:')) return this.byExternalId.get(externalIdKey(type, key.slice(4)));
+    return this.table(type).get(key);
   }
 
   get(type: AnyRecordType, key: string, urlPath: string): StoredRecord {
@@ -265,8 +263,12 @@ export class RecordStore {
       }
     }
     record.data = this.normalize(type, merged, record.id);
+    if (record.externalId !== undefined) this.byExternalId.delete(externalIdKey(type, record.externalId));
     if (externalId === undefined) delete record.externalId;
-    else record.externalId = externalId;
+    else {
+      record.externalId = externalId;
+      this.byExternalId.set(externalIdKey(type, externalId), record);
+    }
     record.lastModifiedDate = this.now().toISOString();
     return record;
   }
@@ -282,6 +284,7 @@ export class RecordStore {
       );
     }
     this.table(type).delete(record.id);
+    if (record.externalId !== undefined) this.byExternalId.delete(externalIdKey(type, record.externalId));
   }
 
   /** The record as NetSuite's GET returns it; sublists are links unless `expand`. */
@@ -650,7 +653,10 @@ export class RecordStore {
     if (type === 'customer' && data.entityId === undefined) data.entityId = `CUST${id}`;
     const at = this.now().toISOString();
     const record: StoredRecord = { type, id, data, createdDate: at, lastModifiedDate: at };
-    if (externalId !== undefined) record.externalId = externalId;
+    if (externalId !== undefined) {
+      record.externalId = externalId;
+      this.byExternalId.set(externalIdKey(type, externalId), record);
+    }
     this.table(type).set(id, record);
     if (externalId !== undefined) this.countWrite(type, externalId);
     return record;

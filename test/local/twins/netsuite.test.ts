@@ -272,6 +272,25 @@ describe('NetSuite twin', () => {
     expect((await ns('PATCH', '/salesOrder/eid:missing', { memo: 'x' })).status).toBe(404);
   });
 
+  it('finds a record by its current external id only, after a PATCH changes it or a DELETE removes it', async () => {
+    await ns('PUT', '/customer/eid:cus_7', acme);
+    expect((await ns('PATCH', '/customer/eid:cus_7', { externalId: 'cus_7b' })).status).toBe(204);
+    expect((await ns('GET', '/customer/eid:cus_7')).status).toBe(404);
+    expect((await ns('GET', '/customer/eid:cus_7b')).body).toMatchObject({ companyName: 'Acme Corp' });
+    // The old external id is free again: a PUT creates a second customer.
+    await ns('PUT', '/customer/eid:cus_7', acme);
+    expect(twin.records('customer')).toHaveLength(2);
+    // The same external id on another record type is another record.
+    await ns(
+      'PUT',
+      '/invoice/eid:cus_7',
+      invoiceBody({ externalId: 'cus_7' }, { approvalStatus: { id: '1' } }),
+    );
+    expect((await ns('DELETE', '/invoice/eid:cus_7')).status).toBe(204);
+    expect((await ns('GET', '/invoice/eid:cus_7')).status).toBe(404);
+    expect((await ns('GET', '/customer/eid:cus_7')).status).toBe(200);
+  });
+
   it('pages lists with limit and offset, and filters with q', async () => {
     for (let i = 1; i <= 5; i++) {
       await ns('PUT', `/customer/eid:c${i}`, {
