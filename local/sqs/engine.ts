@@ -519,6 +519,11 @@ interface Queue {
   readonly tags: Map<string, string>;
   /** Insertion order is send order, which FIFO delivery follows. */
   readonly messages: Map<string, StoredMessage>;
+  /**
+   * No stored message's retention started before this (a lower bound: deletes leave it alone), so a
+   * sweep scans the queue only when a message may really have expired, not on every call.
+   */
+  oldestRetentionFrom: number;
   readonly dedup: Map<
     string,
     { readonly expiresAt: number; readonly messageId: string; readonly sequenceNumber?: string }
@@ -649,6 +654,7 @@ export class SqsEngine {
       attributes: new Map(Object.entries(fifo ? FIFO_DEFAULTS : STANDARD_DEFAULTS)),
       tags: new Map(),
       messages: new Map(),
+      oldestRetentionFrom: Number.POSITIVE_INFINITY,
       dedup: new Map(),
       attempts: new Map(),
       waiters: [],
@@ -1423,6 +1429,7 @@ export class SqsEngine {
       receiveCount: 0,
     };
     queue.messages.set(message.messageId, message);
+    queue.oldestRetentionFrom = Math.min(queue.oldestRetentionFrom, message.retentionFrom);
     queue.counters.sent += 1;
     if (dedupKey !== undefined) {
       queue.dedup.set(dedupKey, {
@@ -1470,8 +1477,13 @@ export class SqsEngine {
   private sweep(queue: Queue): void {
     const now = this.now();
     const retentionMs = Number(queue.attributes.get('MessageRetentionPeriod')) * 1000;
-    for (const [id, message] of queue.messages) {
-      if (message.retentionFrom + retentionMs <= now) queue.messages.delete(id);
+    if (queue.oldestRetentionFrom + retentionMs <= now) {
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const [id, message] of queue.messages) {
+        if (message.retentionFrom + retentionMs <= now) queue.messages.delete(id);
+        else oldest = Math.min(oldest, message.retentionFrom);
+      }
+      queue.oldestRetentionFrom = oldest;
     }
     for (const [id, attempt] of queue.attempts) if (attempt.expiresAt <= now) queue.attempts.delete(id);
   }
@@ -1503,7 +1515,8 @@ export class SqsEngine {
       }
     }
     const blockedGroups = new Set<string>();
-    for (const message of [...queue.messages.values()]) {
+    // Deleting the entry being visited (a move to the DLQ) is safe while iterating a Map.
+    for (const message of queue.messages.values()) {
       if (taken.length >= max) break;
       const group = message.messageGroupId;
       if (queue.fifo && group !== undefined && (lockedGroups.has(group) || blockedGroups.has(group)))
@@ -1604,6 +1617,7 @@ export class SqsEngine {
       },
     };
     target.messages.set(moved.messageId, moved);
+    target.oldestRetentionFrom = Math.min(target.oldestRetentionFrom, moved.retentionFrom);
     target.counters.sent += 1;
     // Serve the DLQ's own waiters after this receive finishes.
     queueMicrotask(() => this.serve(target));
