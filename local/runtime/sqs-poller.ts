@@ -101,7 +101,33 @@ export class SqsPoller {
         continue;
       }
       if (received.length === 0 || signal.aborted) continue;
+      if (this.spec.maxBatchingWindowSeconds > 0) await this.gather(received, signal);
+      if (signal.aborted) return;
       await this.deliver(received);
+    }
+  }
+
+  /**
+   * MaximumBatchingWindowInSeconds: with a window, Lambda goes on reading after the first messages
+   * until the batch is full or the window is over, then invokes once. Without one it invokes with what
+   * the first receive returned.
+   * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html#sqs-polling-behavior
+   */
+  private async gather(batch: ReceivedMessage[], signal: AbortSignal): Promise<void> {
+    const deadline = Date.now() + this.spec.maxBatchingWindowSeconds * 1000;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (batch.length >= this.spec.batchSize || left <= 0 || signal.aborted) return;
+      const more = await this.sqs
+        .receiveMessage(this.spec.queueArn, {
+          maxNumberOfMessages: this.spec.batchSize - batch.length,
+          waitTimeSeconds: Math.min(20, Math.ceil(left / 1000)),
+          attributeNames: ['All'],
+          messageAttributeNames: ['All'],
+          signal: AbortSignal.any([signal, AbortSignal.timeout(left)]),
+        })
+        .catch((): ReceivedMessage[] => []);
+      batch.push(...more);
     }
   }
 

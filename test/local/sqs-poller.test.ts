@@ -165,4 +165,49 @@ describe('the SQS event source mapping', () => {
     await until(() => done === 8, 'eight batches');
     expect(peak).toBe(2);
   });
+
+  const sendSpaced = async (sqs: SqsEngine, bodies: string[], gapMs: number) => {
+    for (const body of bodies) {
+      sqs.sendMessage('work', { body });
+      await new Promise((resolve) => setTimeout(resolve, gapMs));
+    }
+  };
+
+  it('without a batching window, invokes with what the first receive returned', async () => {
+    const { sqs, spec } = setup();
+    const fn = fakeFunction(() => ok({}));
+    start(new SqsPoller(spec, sqs, fn.host), sqs);
+    await sendSpaced(sqs, ['a', 'b', 'c'], 150);
+    await until(() => fn.batches.flatMap((batch) => batch.Records).length === 3, 'three records');
+    expect(fn.batches.map((batch) => batch.Records.length)).toEqual([1, 1, 1]);
+  });
+
+  it('with a batching window, gathers what arrives within it into one batch', async () => {
+    const { sqs, spec } = setup({ maxBatchingWindowSeconds: 1 });
+    sqs.setQueueAttributes('work', { VisibilityTimeout: '30' });
+    const invokedAt: number[] = [];
+    const fn = fakeFunction(() => {
+      invokedAt.push(Date.now());
+      return ok({});
+    });
+    start(new SqsPoller(spec, sqs, fn.host), sqs);
+    const firstSent = Date.now();
+    await sendSpaced(sqs, ['a', 'b', 'c'], 150);
+    await until(() => fn.batches.length === 1, 'one batch');
+    expect(fn.batches[0]?.Records.map((record) => record.body)).toEqual(['a', 'b', 'c']);
+    // Not before the window closed, which it did about a second after the first message came.
+    expect((invokedAt[0] ?? 0) - firstSent).toBeGreaterThanOrEqual(900);
+  });
+
+  it('with a batching window, invokes as soon as the batch is full', async () => {
+    const { sqs, spec } = setup({ maxBatchingWindowSeconds: 20, batchSize: 4 });
+    sqs.setQueueAttributes('work', { VisibilityTimeout: '30' });
+    const fn = fakeFunction(() => ok({}));
+    start(new SqsPoller(spec, sqs, fn.host), sqs);
+    const started = Date.now();
+    await sendSpaced(sqs, ['a', 'b', 'c', 'd', 'e'], 50);
+    await until(() => fn.batches.length === 1, 'a full batch');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(fn.batches[0]?.Records.map((record) => record.body)).toEqual(['a', 'b', 'c', 'd']);
+  });
 });
