@@ -688,11 +688,7 @@ export class LocalRuntime {
     for (;;) {
       await this.events.idle();
       await this.stepFunctions.idle();
-      const busy = this.sqs
-        .snapshot()
-        .queues.filter((queue) => !queue.isDeadLetterQueue)
-        .some((queue) => queue.visible + queue.inflight + queue.delayed > 0);
-      if (!busy) return;
+      if (!this.sqs.hasMessagesOutsideDeadLetterQueues()) return;
       if (Date.now() > deadline) throw new Error('the local runtime did not become idle in time');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

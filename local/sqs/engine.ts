@@ -1006,6 +1006,24 @@ export class SqsEngine {
   }
 
   /** Plain JSON for the runtime's status page. */
+  /**
+   * Whether a queue that is not a dead-letter queue holds a message, visible, in flight or delayed.
+   * Cheap enough to poll while waiting for the runtime to settle, unlike a snapshot.
+   */
+  hasMessagesOutsideDeadLetterQueues(): boolean {
+    const targets = new Set<string>();
+    for (const queue of this.queues.values()) {
+      const policy = this.redrivePolicyOf(queue);
+      if (policy) targets.add(policy.deadLetterTargetArn);
+    }
+    for (const queue of this.queues.values()) {
+      if (targets.has(queue.arn)) continue;
+      this.sweep(queue);
+      for (const message of queue.messages.values()) if (!message.deadLetterInfo) return true;
+    }
+    return false;
+  }
+
   snapshot(): SqsSnapshot {
     const now = this.now();
     const targets = new Set<string>();

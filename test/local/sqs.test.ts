@@ -363,6 +363,10 @@ describe('dead-letter queues', () => {
     });
     const dlq = engine.snapshot().queues.find((queue) => queue.name === 'payments-dlq');
     expect(dlq).toMatchObject({ isDeadLetterQueue: true, visible: 1 });
+    // What the runtime polls to know it has settled: a message left only in a DLQ is not work.
+    expect(engine.hasMessagesOutsideDeadLetterQueues()).toBe(false);
+    await send(url, 'delayed', { DelaySeconds: 5 });
+    expect(engine.hasMessagesOutsideDeadLetterQueues()).toBe(true);
     expect(dlq?.deadLetters?.[0]).toMatchObject({
       messageId: MessageId,
       bodyPreview: 'poison',
