@@ -200,6 +200,18 @@ const invalidParameter = (name: string, value: unknown, reason: string) =>
     `Value ${String(value)} for parameter ${name} is invalid. Reason: ${reason}`,
   );
 
+/** An optional request parameter that must be an integer in [min, max]; SQS's reason text differs per parameter. */
+const checkIntegerParameter = (
+  name: string,
+  value: number | undefined,
+  min: number,
+  max: number,
+  reason: string,
+): void => {
+  if (value !== undefined && (!Number.isInteger(value) || value < min || value > max))
+    throw invalidParameter(name, value, reason);
+};
+
 // ---------------------------------------------------------------------------------------------
 // Limits (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html)
 // ---------------------------------------------------------------------------------------------
@@ -682,9 +694,7 @@ export class SqsEngine {
     } = {},
   ): { queueUrls: string[]; nextToken?: string } {
     const { prefix = '', maxResults, nextToken } = options;
-    if (maxResults !== undefined && (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 1000)) {
-      throw invalidParameter('MaxResults', maxResults, 'Must be between 1 and 1000');
-    }
+    checkIntegerParameter('MaxResults', maxResults, 1, 1000, 'Must be between 1 and 1000');
     let after = '';
     if (nextToken !== undefined) {
       after = Buffer.from(nextToken, 'base64url').toString('utf8');
@@ -827,36 +837,27 @@ export class SqsEngine {
   async receiveMessage(ref: QueueRef, options: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
     const queue = this.resolve(ref);
     const { maxNumberOfMessages, visibilityTimeout, waitTimeSeconds, receiveRequestAttemptId } = options;
-    if (
-      maxNumberOfMessages !== undefined &&
-      (!Number.isInteger(maxNumberOfMessages) ||
-        maxNumberOfMessages < 1 ||
-        maxNumberOfMessages > MAX_BATCH_ENTRIES)
-    ) {
-      throw invalidParameter(
-        'MaxNumberOfMessages',
-        maxNumberOfMessages,
-        'Must be between 1 and 10, if provided.',
-      );
-    }
-    if (
-      waitTimeSeconds !== undefined &&
-      (!Number.isInteger(waitTimeSeconds) || waitTimeSeconds < 0 || waitTimeSeconds > MAX_WAIT_SECONDS)
-    ) {
-      throw invalidParameter('WaitTimeSeconds', waitTimeSeconds, 'Must be >= 0 and <= 20, if provided.');
-    }
-    if (
-      visibilityTimeout !== undefined &&
-      (!Number.isInteger(visibilityTimeout) ||
-        visibilityTimeout < 0 ||
-        visibilityTimeout > MAX_VISIBILITY_SECONDS)
-    ) {
-      throw invalidParameter(
-        'VisibilityTimeout',
-        visibilityTimeout,
-        'Must be >= 0 and <= 43200, if provided.',
-      );
-    }
+    checkIntegerParameter(
+      'MaxNumberOfMessages',
+      maxNumberOfMessages,
+      1,
+      MAX_BATCH_ENTRIES,
+      'Must be between 1 and 10, if provided.',
+    );
+    checkIntegerParameter(
+      'WaitTimeSeconds',
+      waitTimeSeconds,
+      0,
+      MAX_WAIT_SECONDS,
+      'Must be >= 0 and <= 20, if provided.',
+    );
+    checkIntegerParameter(
+      'VisibilityTimeout',
+      visibilityTimeout,
+      0,
+      MAX_VISIBILITY_SECONDS,
+      'Must be >= 0 and <= 43200, if provided.',
+    );
     if (receiveRequestAttemptId !== undefined && !FIFO_TOKEN.test(receiveRequestAttemptId)) {
       throw invalidParameter(
         'ReceiveRequestAttemptId',
@@ -1348,9 +1349,13 @@ export class SqsEngine {
           'The request include parameter that is not valid for this queue type.',
         );
       }
-      if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > MAX_DELAY_SECONDS) {
-        throw invalidParameter('DelaySeconds', delaySeconds, 'DelaySeconds must be >= 0 and <= 900.');
-      }
+      checkIntegerParameter(
+        'DelaySeconds',
+        delaySeconds,
+        0,
+        MAX_DELAY_SECONDS,
+        'DelaySeconds must be >= 0 and <= 900.',
+      );
     }
     this.checkMessageAttributes(messageAttributes, 'MessageAttribute');
     for (const [name, value] of Object.entries(systemAttributes)) {
@@ -1718,13 +1723,13 @@ export class SqsEngine {
   }
 
   private changeVisibilityOne(queue: Queue, receiptHandle: string, visibilityTimeout: number): void {
-    if (
-      !Number.isInteger(visibilityTimeout) ||
-      visibilityTimeout < 0 ||
-      visibilityTimeout > MAX_VISIBILITY_SECONDS
-    ) {
-      throw invalidParameter('VisibilityTimeout', visibilityTimeout, 'Must be >= 0 and <= 43200.');
-    }
+    checkIntegerParameter(
+      'VisibilityTimeout',
+      visibilityTimeout,
+      0,
+      MAX_VISIBILITY_SECONDS,
+      'Must be >= 0 and <= 43200.',
+    );
     const message = this.findByHandle(queue, receiptHandle);
     if (!message) {
       throw invalidParameter(

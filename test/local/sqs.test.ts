@@ -236,6 +236,38 @@ describe('queues', () => {
   });
 });
 
+describe('parameter ranges', () => {
+  it('rejects an out-of-range integer parameter with InvalidParameterValue naming it', async () => {
+    engine.createQueue('ranges');
+    const reasonOf = async (call: () => unknown) => {
+      try {
+        await call();
+      } catch (error) {
+        return `${(error as { code: string }).code}: ${(error as Error).message}`;
+      }
+      return 'accepted';
+    };
+    expect(await reasonOf(() => engine.receiveMessage('ranges', { maxNumberOfMessages: 11 }))).toBe(
+      'InvalidParameterValue: Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.',
+    );
+    expect(await reasonOf(() => engine.receiveMessage('ranges', { waitTimeSeconds: 1.5 }))).toMatch(
+      /parameter WaitTimeSeconds is invalid/,
+    );
+    expect(await reasonOf(() => engine.receiveMessage('ranges', { visibilityTimeout: -1 }))).toMatch(
+      /parameter VisibilityTimeout is invalid/,
+    );
+    expect(await reasonOf(() => engine.sendMessage('ranges', { body: 'x', delaySeconds: 901 }))).toMatch(
+      /parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900/,
+    );
+    expect(await reasonOf(() => engine.listQueues({ maxResults: 0 }))).toMatch(
+      /parameter MaxResults is invalid/,
+    );
+    expect(await reasonOf(() => engine.receiveMessage('ranges', { maxNumberOfMessages: 10 }))).toBe(
+      'accepted',
+    );
+  });
+});
+
 describe('visibility and receive counts', () => {
   it('hides a received message for the visibility timeout and shows it again afterwards', async () => {
     const url = await createQueue('work');
