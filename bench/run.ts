@@ -209,7 +209,7 @@ const benchRuntime = async () => {
     const secret = localSecrets().stripeWebhookSecret;
     const base = JSON.parse(
       readFileSync(
-        path.join(ROOT, '..', 'shared', 'fixtures', 'vendors', 'stripe', 'resources', 'invoice.json'),
+        path.join(ROOT, 'test', 'fixtures', 'vendors', 'stripe', 'resources', 'invoice.json'),
         'utf8',
       ),
     ) as Record<string, unknown>;

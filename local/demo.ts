@@ -19,11 +19,11 @@ import { ensureSynthesized } from './runtime/synth';
  *    tampered with) each reach the ERP exactly once.
  */
 
+// Stripe's own invoice sample, kept in the project (test/fixtures/vendors/SOURCES.md).
 const FIXTURE = path.resolve(
   __dirname,
   '..',
-  '..',
-  'shared',
+  'test',
   'fixtures',
   'vendors',
   'stripe',

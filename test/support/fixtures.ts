@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-/** Vendor-authored fixtures, read-only, from the shared folder beside the project. */
-export const VENDOR_FIXTURES = path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'vendors');
+/**
+ * Vendor-authored fixtures, byte-for-byte copies kept in the project (`test/fixtures/vendors/`,
+ * sources in its SOURCES.md): a clone with nothing beside it runs every test.
+ */
+export const VENDOR_FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'vendors');
 
 export const readVendorFixture = (relative: string): string =>
   readFileSync(path.join(VENDOR_FIXTURES, relative), 'utf8');

@@ -14,8 +14,9 @@ import {
   type XmlElement,
   xmlChild,
 } from '../../../local/twins/salesforce';
+import { VENDOR_FIXTURES } from '../../support/fixtures';
 
-const FIXTURES = join(__dirname, '../../../../shared/fixtures/vendors/salesforce');
+const FIXTURES = join(VENDOR_FIXTURES, 'salesforce');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
 const ENTERPRISE_NS = 'urn:sobject.enterprise.soap.sforce.com';
 const XSI_TYPE = 'xsi:type';

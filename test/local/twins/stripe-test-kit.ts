@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Stripe from 'stripe';
+import { VENDOR_FIXTURES } from '../../support/fixtures';
 
 /** Shared by the Stripe twin's tests: a webhook receiver, an SDK client, and the shape walker. */
 
@@ -80,11 +81,9 @@ export async function raw(
 
 export type Fixture = Record<string, unknown>;
 
-/** Stripe's own sample objects (github.com/stripe/openapi fixtures3.json), kept in the shared fixtures. */
+/** Stripe's own sample objects (github.com/stripe/openapi fixtures3.json), kept in the project. */
 export function loadFixtures(): Record<string, Fixture> {
-  const relative = 'shared/fixtures/vendors/stripe/fixtures3.json';
-  const besideTests = join(__dirname, '../../../..', relative);
-  const path = existsSync(besideTests) ? besideTests : resolve('..', relative);
+  const path = join(VENDOR_FIXTURES, 'stripe', 'fixtures3.json');
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as { resources: Record<string, Fixture> };
   return parsed.resources;
 }

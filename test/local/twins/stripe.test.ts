@@ -10,6 +10,7 @@ import {
   stripeSignatureHeader,
 } from '../../../local/twins/stripe';
 import { parseForm } from '../../../local/twins/stripe/form';
+import { VENDOR_FIXTURES } from '../../support/fixtures';
 import { API_KEY, type Receiver, raw, startReceiver, stripeClient } from './stripe-test-kit';
 
 const T0 = Date.UTC(2026, 0, 15, 9, 30);
@@ -855,10 +856,7 @@ describe('Stripe twin webhooks', () => {
 
 describe('Stripe twin building blocks', () => {
   it("computes Stripe-Signature exactly like the stripe package's published vector", () => {
-    const path = join(
-      __dirname,
-      '../../../../shared/fixtures/vendors/signature-vectors/signature-vectors.json',
-    );
+    const path = join(VENDOR_FIXTURES, 'signature-vectors', 'signature-vectors.json');
     const vectors = JSON.parse(readFileSync(path, 'utf8')) as {
       generatedWithOfficialPackage: Array<{
         vendor: string;
