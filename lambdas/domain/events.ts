@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import { PermanentError } from '../shared/errors';
 import { currencySchema, minorUnitsSchema } from './money';
 
 /**
@@ -231,6 +232,23 @@ export const parseEvent = <T extends EventType>(
 export class EnvelopeError extends Error {
   override readonly name = 'EnvelopeError' as const;
 }
+
+/**
+ * A mapped event, checked against the canonical model before it goes on the bus. A vendor payload
+ * that maps to an invalid event (an empty currency, a fractional amount) is the sender's error: the
+ * ingest answers 4xx naming the field, instead of publishing a message every consumer would refuse.
+ */
+export const checkCanonical = <E extends CanonicalEvent>(event: E): E => {
+  try {
+    parseEvent(event, event.type);
+  } catch (error) {
+    if (!(error instanceof EnvelopeError)) throw error;
+    throw new PermanentError(`payload maps to an invalid ${event.type} event: ${error.message}`, {
+      code: 'InvalidCanonicalEvent',
+    });
+  }
+  return event;
+};
 
 /** `path.to.field: message`, for every issue, so a rejected payload says exactly what is wrong. */
 export const describeIssues = (

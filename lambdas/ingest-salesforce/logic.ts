@@ -7,6 +7,7 @@ import {
   soapFault,
 } from '../adapters/salesforce/outbound-message';
 import { sameRecordId, toCaseSafeId } from '../adapters/salesforce/record-id';
+import { checkCanonical } from '../domain/events';
 import { isPermanent } from '../shared/errors';
 import { constantTimeEqual } from '../shared/http';
 
@@ -108,6 +109,7 @@ export const ingestSalesforceMessage = async (
   let mapped: ReturnType<typeof mapOutboundMessage>;
   try {
     mapped = mapOutboundMessage(message, account, deps.wonStages);
+    mapped.events.forEach(checkCanonical);
   } catch (error) {
     if (isPermanent(error)) return rejected(400, error.message);
     throw error;

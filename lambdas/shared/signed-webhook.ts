@@ -1,5 +1,5 @@
 import type { EventPublisher } from '../adapters/aws/event-publisher';
-import type { CanonicalEvent } from '../domain/events';
+import { type CanonicalEvent, checkCanonical } from '../domain/events';
 import { isPermanent } from './errors';
 
 export type Rejected = { kind: 'rejected'; status: 400 | 413; reason: string };
@@ -40,13 +40,14 @@ export const runSignedWebhook = async <P, M>(
   if (!verified.ok) return { kind: 'rejected', status: 400, reason: verified.reason };
 
   let mapped: M;
+  let events: readonly CanonicalEvent[];
   try {
     mapped = steps.map(verified.payload);
+    events = steps.eventsOf(mapped).map(checkCanonical);
   } catch (error) {
     if (isPermanent(error)) return { kind: 'rejected', status: 400, reason: error.message };
     throw error;
   }
-  const events = steps.eventsOf(mapped);
   if (events.length > 0) {
     try {
       await steps.publisher.publish(events);

@@ -191,7 +191,15 @@ export const parseOutboundMessage = (rawBody: Buffer | string): OutboundMessage 
     throw malformed(`body is not well-formed XML: ${code} at line ${line}, column ${col}`);
   }
 
-  const roots = (parser.parse(xml) as OrderedNode[]).flatMap((node) => {
+  let document: OrderedNode[];
+  try {
+    document = parser.parse(xml) as OrderedNode[];
+  } catch (error) {
+    // The validator lets a few malformed constructs through (an unclosed processing instruction)
+    // that the parser then refuses: still the sender's error.
+    throw malformed(`body is not well-formed XML: ${error instanceof Error ? error.message : 'unreadable'}`);
+  }
+  const roots = document.flatMap((node) => {
     const tag = tagOf(node);
     return tag === undefined || tag.startsWith('#') || tag.startsWith('?') ? [] : [{ node, tag }];
   });

@@ -30,7 +30,8 @@ export const verifyStripeSignature = (
         secret,
         STRIPE_TOLERANCE_SECONDS,
         undefined,
-        nowSeconds,
+        // stripe-node takes the receive time in milliseconds (it divides by 1000).
+        nowSeconds === undefined ? undefined : nowSeconds * 1000,
       );
       return { ok: true, payload };
     } catch (error) {
