@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type AwsFaults, putEventsWithFailures } from './faults';
 
 /**
  * The AWS JSON protocol (awsJson1_0 / awsJson1_1) as the SDK v3 clients speak it: a POST to `/`
@@ -66,7 +67,7 @@ const send = (res: ServerResponse, status: number, contentType: string, body: un
  * Returns a request listener for the given services, or `undefined` from `dispatch` when the request
  * is not an AWS JSON-protocol call (so the caller can route it elsewhere).
  */
-export const jsonProtocolListener = (services: readonly JsonService[]) => {
+export const jsonProtocolListener = (services: readonly JsonService[], faults?: AwsFaults) => {
   const byPrefix = new Map(services.map((service) => [service.targetPrefix, service]));
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -84,7 +85,16 @@ export const jsonProtocolListener = (services: readonly JsonService[]) => {
     try {
       const raw = await readBody(req);
       const input = raw.length === 0 ? {} : (JSON.parse(raw.toString('utf8')) as Record<string, unknown>);
-      const output = await service.handle(operation, input);
+      const fault = faults?.callFault(service.targetPrefix, operation);
+      if (fault) throw fault;
+      const output =
+        faults && service.targetPrefix === 'AWSEvents' && operation === 'PutEvents'
+          ? await putEventsWithFailures(
+              input,
+              faults.failedEntries(Array.isArray(input.Entries) ? input.Entries.length : 0),
+              (entries) => service.handle(operation, entries),
+            )
+          : await service.handle(operation, input);
       send(res, 200, contentType, output);
     } catch (error) {
       if (error instanceof AwsServiceError) {

@@ -5,6 +5,60 @@ import dynalite from 'dynalite';
 
 const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 server.keepAliveTimeout = 60_000;
+
+// Seeded throttling (local/aws/faults.ts `dynamodb`): a data-plane call answered with DynamoDB's
+// ProvisionedThroughputExceededException, which the SDK retries with backoff and then surfaces.
+const DATA_PLANE = new Set([
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'BatchWriteItem',
+  'TransactGetItems',
+  'TransactWriteItems',
+]);
+let faults = workerData.faults ?? {};
+let state = (faults.seed ?? 1) >>> 0;
+/** mulberry32, the same generator as local/twins/common/random.ts. */
+const next = () => {
+  state = (state + 0x6d2b79f5) >>> 0;
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+const throttled = (req) => {
+  const rate = faults.errorRate ?? 0;
+  if (rate <= 0) return undefined;
+  const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+  const eligible = faults.operations ? faults.operations.includes(operation) : DATA_PLANE.has(operation);
+  if (!eligible || next() >= rate) return undefined;
+  return operation;
+};
+const dynamo = server.listeners('request')[0];
+server.removeAllListeners('request');
+server.on('request', (req, res) => {
+  const operation = throttled(req);
+  if (!operation) return dynamo(req, res);
+  parentPort.postMessage({ injected: `dynamodb.${operation}` });
+  req.resume();
+  req.on('end', () => {
+    const body = JSON.stringify({
+      __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+      message:
+        'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+    });
+    res.writeHead(400, {
+      'content-type': 'application/x-amz-json-1.0',
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  });
+});
+
 // Also on a Unix socket, which the functions' connections prefer (see lambda-worker.mjs).
 const onSocket = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 onSocket.removeAllListeners('request');
@@ -18,5 +72,8 @@ parentPort.on('message', (message) => {
     onSocket.closeAllConnections?.();
     onSocket.close();
     server.close(() => process.exit(0));
+  } else if (message?.faults) {
+    faults = message.faults;
+    state = (faults.seed ?? 1) >>> 0;
   }
 });

@@ -27,6 +27,8 @@ export type InvokeResult =
 export interface LambdaHostOptions {
   /** What a function wrote to stdout or stderr during one invocation, as whole lines, in order. */
   readonly onOutput: (fn: FunctionSpec, lines: readonly string[]) => void;
+  /** Milliseconds after which to kill an invocation's environment mid-run (a seeded fault), or undefined. */
+  readonly crashAfterMs?: (fn: FunctionSpec) => number | undefined;
 }
 
 interface Environment {
@@ -265,6 +267,15 @@ export class LambdaHost {
         },
       };
       environment.worker.postMessage({ id: randomUUID(), requestId: randomUUID(), event, timeoutMs });
+      const crashIn = this.options.crashAfterMs?.(state.spec);
+      if (crashIn !== undefined) {
+        // The environment dies under the invocation, as when Lambda's host fails or the process is
+        // killed: whatever the handler had done so far stays done, and the caller sees an ExitError.
+        const pending = environment.pending;
+        setTimeout(() => {
+          if (environment.pending === pending) void environment.worker.terminate();
+        }, crashIn);
+      }
     });
   }
 }

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { jsonProtocolListener } from '../aws/json-protocol';
+import { type AwsFaultConfig, AwsFaults, parseAwsFaultConfig } from '../aws/faults';
+import { jsonProtocolListener, readBody } from '../aws/json-protocol';
 import { LocalCloudWatch } from '../cloudwatch';
 import {
   crmTwinCustomFields,
@@ -61,6 +62,8 @@ export interface LocalRuntimeOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Progress lines (what started, what is not emulated). @default none */
   readonly log?: (line: string) => void;
+  /** Seeded faults in the AWS emulators. @default `LOCAL_AWS_FAULTS` (JSON), else none */
+  readonly awsFaults?: AwsFaultConfig;
 }
 
 const REGION = 'us-east-1';
@@ -130,6 +133,9 @@ export class LocalRuntime {
   awsUrl = '';
   dynamoUrl = '';
   readonly tables: string[] = [];
+  /** Faults injected into the AWS emulators; change them with `setAwsFaults` or `PUT /_local/faults`. */
+  readonly awsFaults: AwsFaults;
+  private queueTimeSkippedMs = 0;
   private dynamoWorker: Worker | undefined;
   private socketDir = '';
   /** Local TCP ports that also answer on a Unix socket, for the functions' connections. */
@@ -147,6 +153,10 @@ export class LocalRuntime {
 
   private constructor(private readonly options: LocalRuntimeOptions) {
     this.log = options.log ?? (() => {});
+    const faultsFromEnv = (options.env ?? process.env).LOCAL_AWS_FAULTS;
+    this.awsFaults = new AwsFaults(
+      options.awsFaults ?? (faultsFromEnv ? parseAwsFaultConfig(JSON.parse(faultsFromEnv)) : {}),
+    );
     this.cloudwatch = new LocalCloudWatch({ periodScale: options.alarmPeriodScale ?? 1 / 60 });
     this.events = new EventBridgeEngine({
       region: REGION,
@@ -185,9 +195,16 @@ export class LocalRuntime {
     // DynamoDB (dynalite) runs in its own thread on its own port: `AWS_ENDPOINT_URL_DYNAMODB`.
     this.socketDir = mkdtempSync(path.join(tmpdir(), 'revbridge-'));
     this.dynamoWorker = new Worker(path.join(__dirname, 'dynalite-worker.mjs'), {
-      workerData: { port: options.dynamoPort ?? 0, socketPath: path.join(this.socketDir, 'dynamodb.sock') },
+      workerData: {
+        port: options.dynamoPort ?? 0,
+        socketPath: path.join(this.socketDir, 'dynamodb.sock'),
+        faults: this.dynamoFaults(),
+      },
     });
     const [{ port: dynamoPort }] = (await once(this.dynamoWorker, 'message')) as [{ port: number }];
+    this.dynamoWorker.on('message', (message: { injected?: string }) => {
+      if (message.injected) this.awsFaults.count(message.injected);
+    });
     this.localSockets[String(dynamoPort)] = path.join(this.socketDir, 'dynamodb.sock');
     this.dynamoUrl = `http://127.0.0.1:${dynamoPort}`;
 
@@ -195,7 +212,8 @@ export class LocalRuntime {
     // Queue URLs carry the endpoint's port, so the SQS engine is made once the port is known.
     let services: ReturnType<typeof jsonProtocolListener> | undefined;
     const aws = createServer((req, res) => {
-      if (services) void services(req, res);
+      if (req.url?.startsWith('/_local/faults')) void this.handleFaultsRequest(req, res);
+      else if (services) void services(req, res);
       else res.writeHead(503).end();
     });
     aws.keepAliveTimeout = 60_000;
@@ -210,7 +228,12 @@ export class LocalRuntime {
     await once(awsSocket, 'listening');
     this.localSockets[String(awsPort)] = awsSocketPath;
     this.awsUrl = `http://127.0.0.1:${awsPort}`;
-    this.sqs = new SqsEngine({ region: REGION, accountId: ACCOUNT, baseUrl: this.awsUrl });
+    this.sqs = new SqsEngine({
+      region: REGION,
+      accountId: ACCOUNT,
+      baseUrl: this.awsUrl,
+      now: () => Date.now() + this.queueTimeSkippedMs,
+    });
 
     // The API's address is known before the functions are made: some carry it (a vendor signs it).
     const apiServer = createServer((req, res) => {
@@ -241,12 +264,15 @@ export class LocalRuntime {
     await this.createTables(ofType('AWS::DynamoDB::Table'), resolve, physical);
     this.createQueues(ofType('AWS::SQS::Queue'), resolve, physical);
     this.createSecrets(ofType('AWS::SecretsManager::Secret'), physical);
-    services = jsonProtocolListener([
-      new SqsService(this.sqs),
-      new EventBridgeService(this.events),
-      new StepFunctionsService(this.stepFunctions),
-      this.secrets,
-    ]);
+    services = jsonProtocolListener(
+      [
+        new SqsService(this.sqs),
+        new EventBridgeService(this.events),
+        new StepFunctionsService(this.stepFunctions),
+        this.secrets,
+      ],
+      this.awsFaults,
+    );
     this.createBuses(ofType('AWS::Events::EventBus'), physical);
     this.createArchives(ofType('AWS::Events::Archive'), resolve, physical);
     this.createRules(ofType('AWS::Events::Rule'), resolve, physical);
@@ -517,6 +543,7 @@ export class LocalRuntime {
     const logDir = this.options.logDir ?? path.join(PROJECT_ROOT, '.local-state', 'logs');
     mkdirSync(logDir, { recursive: true });
     this.lambda = new LambdaHost(specs, {
+      crashAfterMs: (fn) => this.awsFaults.crashAfterMs(fn.name, fn.logicalId),
       onOutput: (fn, lines) => {
         for (const line of lines) if (line.includes('"_aws"')) this.cloudwatch.metrics.ingestLogLine(line);
         let stream = this.logStreams.get(fn.name);
@@ -679,7 +706,45 @@ export class LocalRuntime {
       alarms: cloudwatch.alarms,
       metrics: cloudwatch.metrics,
       notEmulated: this.notEmulated,
+      faults: { aws: this.awsFaults.current, injected: this.awsFaults.injected() },
     };
+  }
+
+  /**
+   * Moves SQS's clock forward as if `seconds` had passed (visibility timeouts, delays), then wakes the
+   * waiting receives: what a crashed batch left in flight comes back without waiting the queue's
+   * visibility timeout (six times the function timeout) in real time.
+   */
+  skipQueueTime(seconds: number): void {
+    this.queueTimeSkippedMs += seconds * 1000;
+    this.sqs.tick();
+  }
+
+  /** Replaces the AWS emulators' faults (every service, the DynamoDB thread and Lambda included). */
+  setAwsFaults(config: AwsFaultConfig): void {
+    this.awsFaults.set(config);
+    this.dynamoWorker?.postMessage({ faults: this.dynamoFaults() });
+  }
+
+  private dynamoFaults() {
+    return { seed: this.awsFaults.current.seed, ...this.awsFaults.current.dynamodb };
+  }
+
+  /** `GET|PUT /_local/faults` on the AWS endpoint: the twins' `/_twin/faults`, for the AWS side. */
+  private async handleFaultsRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const answer = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (req.method === 'GET')
+      return answer(200, { config: this.awsFaults.current, injected: this.awsFaults.injected() });
+    if (req.method !== 'PUT') return answer(405, { message: 'use GET or PUT' });
+    try {
+      const body = await readBody(req, 64 * 1024);
+      this.setAwsFaults(parseAwsFaultConfig(JSON.parse(body.toString('utf8') || '{}')));
+      return answer(200, { config: this.awsFaults.current });
+    } catch (error) {
+      return answer(400, { message: error instanceof Error ? error.message : 'invalid fault config' });
+    }
   }
 
   /** Resolves when no event delivery, queue message or execution is still in flight. */
