@@ -31,8 +31,10 @@ const FIXTURE = path.resolve(
   'invoice.json',
 );
 
-const step = (text: string) => process.stdout.write(`\n▸ ${text}\n`);
-const info = (text: string) => process.stdout.write(`  ${text}\n`);
+// Imported (the console's browser test runs the same saga), the demo prints nothing.
+const standalone = require.main === module;
+const step = (text: string) => standalone && process.stdout.write(`\n▸ ${text}\n`);
+const info = (text: string) => standalone && process.stdout.write(`  ${text}\n`);
 
 interface Check {
   readonly what: string;
@@ -85,7 +87,7 @@ const invoiceEvent = (base: Record<string, unknown>, n: number) => {
 type CheckFn = (what: string, ok: boolean) => void;
 
 /** Flow 1 and 2: a won opportunity becomes a contract, and its first invoice an ERP receivable. */
-const quoteToCash = async (runtime: LocalRuntime, check: CheckFn) => {
+export const quoteToCash = async (runtime: LocalRuntime, check: CheckFn) => {
   step('A deal closed won in the Salesforce twin, through jsforce');
   const salesforceUrl = runtime.twins.get('salesforce')?.url ?? '';
   const salesforce = new Connection({
@@ -235,6 +237,7 @@ const main = async (): Promise<number> => {
       `started in ${status.startupMs} ms: ${status.functions.length} functions, ${status.queues.length} queues, API ${runtime.apiUrl}`,
     );
     info(`NetSuite twin at ${runtime.twins.get('netsuite')?.url}`);
+    info(`console: ${runtime.apiUrl}/_local/console (while the demo runs; \`npm run local\` keeps it up)`);
 
     await quoteToCash(runtime, check);
 
@@ -318,12 +321,13 @@ const main = async (): Promise<number> => {
   return failed.length === 0 ? 0 : 1;
 };
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+if (standalone)
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(
+        `demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      process.exit(1);
+    },
+  );

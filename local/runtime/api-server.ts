@@ -53,6 +53,8 @@ export class ApiServer {
     physical: ReadonlyMap<string, PhysicalResource>,
     private readonly lambda: LambdaHost,
     private readonly status: () => unknown,
+    /** Further `/_local/...` pages (the console); answers `false` for a path it does not serve. */
+    private readonly local?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>,
   ) {
     const resources = template.Resources;
     const api = Object.entries(resources).find(
@@ -95,6 +97,7 @@ export class ApiServer {
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;
     }
+    if (url.pathname.startsWith('/_local/') && this.local && (await this.local(req, res, url))) return;
     // Accept both `/webhooks/stripe` and the deployed form `/<stage>/webhooks/stripe`.
     const stagePrefix = `/${this.stage}/`;
     const path = url.pathname.startsWith(stagePrefix)

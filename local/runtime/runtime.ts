@@ -19,6 +19,8 @@ import {
   type TwinName,
   VENDOR_URL_VARIABLES,
 } from '../config';
+import { consoleRoutes } from '../console/server';
+import { buildTopology, type Topology } from '../console/topology';
 import { EventBridgeEngine } from '../eventbridge/engine';
 import { EventBridgeService } from '../eventbridge/service';
 import { SecretsManagerService } from '../secretsmanager';
@@ -136,6 +138,8 @@ export class LocalRuntime {
   /** Faults injected into the AWS emulators; change them with `setAwsFaults` or `PUT /_local/faults`. */
   readonly awsFaults: AwsFaults;
   private queueTimeSkippedMs = 0;
+  /** The flows as the console draws them, read from the template at start. */
+  topology: Topology = { routes: [], rules: [], consumers: [], stateMachines: [], vendorsOf: {} };
   private dynamoWorker: Worker | undefined;
   private socketDir = '';
   /** Local TCP ports that also answer on a Unix socket, for the functions' connections. */
@@ -286,7 +290,13 @@ export class LocalRuntime {
     }
     this.startPollers(ofType('AWS::Lambda::EventSourceMapping'), resolve);
 
-    this.api = new ApiServer(template, physical, this.lambda, () => this.status());
+    this.topology = buildTopology(resources, resolve, (id) => {
+      const resource = physical.get(id);
+      return String(resource?.attributes.Name ?? resource?.ref ?? id)
+        .split(':')
+        .pop() as string;
+    });
+    this.api = new ApiServer(template, physical, this.lambda, () => this.status(), consoleRoutes(this));
     this.pointTwinWebhooksAtApi();
 
     // AWS services publish their own metrics; locally the runtime does it for them, then evaluates alarms.
