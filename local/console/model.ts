@@ -51,6 +51,9 @@ export const stateOutcomes = (history: readonly HistoryEvent[]): Record<string, 
       if (outcomes[name] !== 'failed') outcomes[name] = 'succeeded';
     } else if (current && /^(Task|LambdaFunction)Succeeded$/.test(event.type)) {
       outcomes[current] = 'succeeded';
+    } else if (current && /^Execution(Failed|TimedOut|Aborted)$/.test(event.type)) {
+      // The execution ended in the state still running (a Fail state, an uncaught error).
+      if (outcomes[current] === 'running') outcomes[current] = 'failed';
     } else if (current && /(Failed|TimedOut)$/.test(event.type)) {
       outcomes[current] = 'failed';
     }
