@@ -39,6 +39,7 @@ export const localSecrets = (source: NodeJS.ProcessEnv = process.env) => ({
   hubspotClientSecret: env('HUBSPOT_CLIENT_SECRET', 'revbridge-local-hubspot-secret', source),
   hubspotAccessToken: env('HUBSPOT_ACCESS_TOKEN', 'revbridge-local-hs-token', source),
   salesforceAccessToken: env('SALESFORCE_ACCESS_TOKEN', 'revbridge-local-sf-token', source),
+  salesforcePathToken: env('SALESFORCE_PATH_TOKEN', 'revbridge-local-salesforce-path-token', source),
   netsuite: {
     accountId: env('NETSUITE_ACCOUNT_ID', 'TSTDRV1234567', source),
     consumerKey: env('NETSUITE_CONSUMER_KEY', 'revbridge-local-consumer-key', source),
@@ -60,6 +61,7 @@ export const secretSeeds = (source: NodeJS.ProcessEnv = process.env): Record<str
     HubSpotClientSecret: secrets.hubspotClientSecret,
     StripeApiKey: secrets.stripeApiKey,
     SalesforceAccessToken: secrets.salesforceAccessToken,
+    SalesforcePathToken: secrets.salesforcePathToken,
     HubSpotAccessToken: secrets.hubspotAccessToken,
   };
 };

@@ -92,16 +92,27 @@ export class WebhookApi extends Construct {
   }
 
   /** Adds `POST /webhooks/<vendor>` to the vendor's ingest function. */
-  addVendor(vendor: string, fn: IFunction): void {
-    const method = this.webhooks
-      .addResource(vendor)
-      .addMethod('POST', new LambdaIntegration(fn, { proxy: true }));
+  /**
+   * `POST /webhooks/<vendor>`, or with `pathToken`, only `POST /webhooks/<vendor>/{token}`: for a
+   * vendor that does not sign its requests (Salesforce outbound messages), the URL carries a secret the
+   * ingest function compares; a request without one never reaches a function (API Gateway answers 403).
+   */
+  addVendor(vendor: string, fn: IFunction, options: { pathToken?: boolean } = {}): void {
+    const resource = this.webhooks.addResource(vendor);
+    const method = (options.pathToken ? resource.addResource('{token}') : resource).addMethod(
+      'POST',
+      new LambdaIntegration(fn, { proxy: true }),
+    );
     // Vendors cannot sign in to IAM or Cognito: every request is authenticated by the vendor's
-    // signature (HMAC over the raw body with a shared secret), checked by the ingest function.
+    // signature (HMAC over the raw body with a shared secret) or the secret path token, checked by
+    // the ingest function.
+    const how = options.pathToken
+      ? 'the secret token in the endpoint URL (compared in constant time) and the organization id'
+      : "the vendor's signature";
     for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
       Validations.of(method).acknowledge({
         id: `AwsSolutions::${rule}`,
-        reason: `${vendor} webhooks are authenticated by the vendor's signature, verified in the ingest function.`,
+        reason: `${vendor} webhooks are authenticated by ${how}, verified in the ingest function.`,
       });
     }
   }

@@ -58,7 +58,15 @@ export class RevbridgeStack extends Stack {
     const hubspotAccessToken = new Secret(this, 'HubSpotAccessToken', {
       description: 'HubSpot private app token (crm.objects.deals/companies/line_items): "pat-..."',
     });
+    // Salesforce outbound messages are not signed: their endpoint URL carries this token. Secrets
+    // Manager generates it at deploy; the operator reads it once to configure the outbound message.
+    const salesforcePathToken = new Secret(this, 'SalesforcePathToken', {
+      description:
+        'Token in the Salesforce outbound message URL (/webhooks/salesforce/<token>): generated; {"pathTokens":["new","old"]} while moving to a new one',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
     for (const secret of [
+      salesforcePathToken,
       stripeWebhookSecret,
       netsuiteCredentials,
       hubspotClientSecret,
@@ -85,6 +93,7 @@ export class RevbridgeStack extends Stack {
       vendor: string,
       environment: Record<string, string>,
       secrets: readonly Secret[] = [],
+      route: { pathToken?: boolean } = {},
     ) => {
       const fn = new RevbridgeFunction(this, id, {
         feature: `ingest-${vendor}`,
@@ -94,7 +103,7 @@ export class RevbridgeStack extends Stack {
       });
       for (const secret of secrets) secret.grantRead(fn);
       backbone.grantPublish(fn);
-      webhooks.addVendor(vendor, fn);
+      webhooks.addVendor(vendor, fn, route);
       return fn;
     };
 
@@ -148,10 +157,17 @@ export class RevbridgeStack extends Stack {
       [stripeWebhookSecret],
     );
     // CRM ingress: won deals become `crm.deal.won` on the bus.
-    vendorIngest('IngestSalesforce', 'salesforce', {
-      SALESFORCE_ORG_ID: config.salesforce.orgId,
-      SALESFORCE_WON_STAGES: config.salesforce.wonStages.join(','),
-    });
+    vendorIngest(
+      'IngestSalesforce',
+      'salesforce',
+      {
+        SALESFORCE_ORG_ID: config.salesforce.orgId,
+        SALESFORCE_WON_STAGES: config.salesforce.wonStages.join(','),
+        SALESFORCE_PATH_TOKEN_SECRET_ID: salesforcePathToken.secretArn,
+      },
+      [salesforcePathToken],
+      { pathToken: true },
+    );
     vendorIngest(
       'IngestHubspot',
       'hubspot',

@@ -646,8 +646,13 @@ export class LocalRuntime {
     const secrets = localSecrets(this.options.env);
     if (has('stripe'))
       this.stripe?.setWebhookEndpoint(`${this.apiUrl}/webhooks/stripe`, secrets.stripeWebhookSecret);
-    if (has('salesforce'))
+    // Salesforce does not sign outbound messages: its endpoint URL carries the stage's secret token.
+    if (routes.includes('POST /webhooks/salesforce/{token}')) {
+      const url = `${this.apiUrl}/webhooks/salesforce/${encodeURIComponent(secrets.salesforcePathToken)}`;
+      this.salesforce?.configureOutboundMessage({ url });
+    } else if (has('salesforce')) {
       this.salesforce?.configureOutboundMessage({ url: `${this.apiUrl}/webhooks/salesforce` });
+    }
     if (has('hubspot')) this.hubspot?.configureWebhook({ url: `${this.apiUrl}/webhooks/hubspot` });
   }
 

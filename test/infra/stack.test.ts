@@ -313,6 +313,43 @@ describe('the revbridge stack', () => {
     });
   });
 
+  describe('Salesforce outbound messages', () => {
+    const byType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+    it('are routed only at /webhooks/salesforce/{token}, so a request without the token never reaches a function', () => {
+      const [salesforceId] =
+        byType('AWS::ApiGateway::Resource').find(([, r]) => r.Properties?.PathPart === 'salesforce') ?? [];
+      const children = byType('AWS::ApiGateway::Resource').filter(
+        ([, r]) => (r.Properties?.ParentId as { Ref?: string } | undefined)?.Ref === salesforceId,
+      );
+      expect(children.map(([, r]) => r.Properties?.PathPart)).toEqual(['{token}']);
+      const methodsOn = (id: string) =>
+        byType('AWS::ApiGateway::Method').filter(
+          ([, r]) => (r.Properties?.ResourceId as { Ref?: string } | undefined)?.Ref === id,
+        );
+      expect(methodsOn(String(salesforceId))).toEqual([]);
+      expect(methodsOn(String(children[0]?.[0])).map(([, r]) => r.Properties?.HttpMethod)).toEqual(['POST']);
+    });
+
+    it('are checked against a token Secrets Manager generates, which only the Salesforce ingest may read', () => {
+      const [tokenId, token] =
+        byType('AWS::SecretsManager::Secret').find(([id]) => id.startsWith('SalesforcePathToken')) ?? [];
+      expect(token?.Properties?.GenerateSecretString).toEqual(
+        expect.objectContaining({ PasswordLength: 48, ExcludePunctuation: true }),
+      );
+      const readers = byType('AWS::IAM::Policy').filter(([, policy]) =>
+        JSON.stringify(policy.Properties?.PolicyDocument).includes(`"Ref":"${tokenId}"`),
+      );
+      expect(readers.map(([id]) => id.replace(/[A-F0-9]{8}$/, ''))).toEqual([
+        expect.stringMatching(/^IngestSalesforceRoleDefaultPolicy/),
+      ]);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({ SALESFORCE_PATH_TOKEN_SECRET_ID: { Ref: tokenId } }),
+        },
+      });
+    });
+  });
+
   describe('business alarms', () => {
     it.each([
       ['post-invoice', 'InvoicePostingFailed'],

@@ -113,10 +113,14 @@ describe('webhook routes under mutated requests', () => {
     let acknowledged = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(byteEdit, { minLength: 1, maxLength: 4 }), async (edits) => {
-        const answer = await post('salesforce', applyByteEdits(message, edits), {
-          'content-type': 'text/xml; charset=utf-8',
-          soapaction: '""',
-        });
+        const answer = await post(
+          `salesforce/${localSecrets().salesforcePathToken}`,
+          applyByteEdits(message, edits),
+          {
+            'content-type': 'text/xml; charset=utf-8',
+            soapaction: '""',
+          },
+        );
         expect(answer.status).toBeLessThan(500);
         if (answer.status >= 400) expectSafeRejection(answer);
         else {
@@ -130,9 +134,29 @@ describe('webhook routes under mutated requests', () => {
     expect(acknowledged).toBeGreaterThan(0);
   });
 
+  it('refuses a Salesforce message without the stage token, or with a wrong one, before any function runs', async () => {
+    const message = outboundMessageWith([
+      notificationXml('04l000000000001AAA', 'Opportunity', wonOpportunityFields()),
+    ]);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.option(fc.stringMatching(/^[A-Za-z0-9]{0,60}$/), { nil: undefined }),
+        async (token) => {
+          fc.pre(token !== localSecrets().salesforcePathToken);
+          const answer = await post(token === undefined ? 'salesforce' : `salesforce/${token}`, message, {
+            'content-type': 'text/xml; charset=utf-8',
+          });
+          expect(answer.status).toBe(403);
+          expect(answer.published).toBe(0);
+        },
+      ),
+      { ...settings, numRuns: 30 },
+    );
+  });
+
   it('answers an oversized body on every route with 413 and publishes nothing', async () => {
     const body = Buffer.alloc(300 * 1024, 0x7b);
-    for (const vendor of ['stripe', 'hubspot', 'salesforce']) {
+    for (const vendor of ['stripe', 'hubspot', `salesforce/${localSecrets().salesforcePathToken}`]) {
       const answer = await post(vendor, body, { 'content-type': 'application/json' });
       expect({ vendor, status: answer.status }).toEqual({ vendor, status: 413 });
       expect(answer.published).toBe(0);
