@@ -3,7 +3,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { erpFlowDeps } from '../adapters/erp-flow-deps';
 import { parseEnv } from '../shared/env';
 import { eventConsumer } from '../shared/event-consumer';
-import { applyPayment, INVOICE_NOT_POSTED } from './logic';
+import { applyPayment, FLOW, INVOICE_NOT_POSTED } from './logic';
 import { envSchema } from './schema';
 
 const env = parseEnv(envSchema);
@@ -13,6 +13,8 @@ const deps = { ...erpFlowDeps(env), mapping: env.NETSUITE_MAPPING };
 
 export const handler = eventConsumer({
   type: 'billing.invoice.paid',
+  flow: FLOW,
+  exceptions: deps,
   logger,
   metrics,
   idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
@@ -25,11 +27,9 @@ export const handler = eventConsumer({
     if (result.outcome === 'applied') {
       metrics.addMetric('PaymentsApplied', MetricUnit.Count, 1);
       metrics.addMetric('SyncLatency', MetricUnit.Milliseconds, Date.now() - Date.parse(event.occurredAt));
-    } else if (result.outcome === 'exception') {
-      metrics.addMetric('PaymentApplicationFailed', MetricUnit.Count, 1);
-      metrics.addMetric('ExceptionsOpened', MetricUnit.Count, 1);
     }
     return result;
   },
+  onException: () => metrics.addMetric('PaymentApplicationFailed', MetricUnit.Count, 1),
   describe: (result, event) => ({ outcome: result.outcome, invoiceId: event.data.invoiceId }),
 });

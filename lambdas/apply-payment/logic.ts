@@ -1,11 +1,9 @@
 import type { EventPublisher } from '../adapters/aws/event-publisher';
-import { reportException } from '../adapters/aws/exception-reporter';
-import type { ExceptionsRepository } from '../adapters/aws/exceptions-repository';
 import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { NetSuiteClient } from '../adapters/netsuite/client';
 import { type NetSuiteMapping, toNetSuitePayment } from '../adapters/netsuite/map';
 import { type CanonicalEvent, followUpEvent, type PaymentApplied } from '../domain/events';
-import { isPermanent, PermanentError, TransientError } from '../shared/errors';
+import { PermanentError, TransientError } from '../shared/errors';
 
 export const FLOW = 'apply-payment';
 
@@ -21,15 +19,13 @@ export const INVOICE_NOT_POSTED = 'InvoiceNotPostedYet';
 export interface ApplyPaymentDeps {
   readonly netsuite: Pick<NetSuiteClient, 'upsert'>;
   readonly links: LinksRepository;
-  readonly exceptions: ExceptionsRepository;
   readonly publisher: EventPublisher;
   readonly mapping: Pick<NetSuiteMapping, 'subsidiaryId' | 'currencyIds'>;
 }
 
 export type ApplyPaymentResult =
   | { outcome: 'applied'; applied: PaymentApplied; alreadyApplied: boolean }
-  | { outcome: 'nothing-to-apply' }
-  | { outcome: 'exception'; exceptionId: string; code: string };
+  | { outcome: 'nothing-to-apply' };
 
 /** A payment without a billing payment id (paid out of band, or by credit balance) is keyed by its invoice. */
 export const paymentExternalId = (event: CanonicalEvent<'billing.invoice.paid'>): string =>
@@ -41,7 +37,7 @@ export const paymentExternalId = (event: CanonicalEvent<'billing.invoice.paid'>)
  * retry after a failed publish only publishes).
  *
  * The invoice not being posted yet is transient (events arrive out of order); other transient errors
- * propagate too, and the queue retries. Permanent ones open an exception and return.
+ * propagate too, and the queue retries. The event consumer opens an exception for a permanent one.
  */
 export const applyPayment = async (
   event: CanonicalEvent<'billing.invoice.paid'>,
@@ -51,58 +47,52 @@ export const applyPayment = async (
   // A zero payment (a 0-amount invoice, or one settled by credit balance) moves no cash; NetSuite
   // refuses a customer payment that is not greater than zero.
   if (payment.amount <= 0) return { outcome: 'nothing-to-apply' };
-  try {
-    const externalId = paymentExternalId(event);
-    const paymentKey = { entity: 'payment', system: 'stripe', id: externalId } as const;
-    const [erpInvoiceId, erpCustomerId, linkedPaymentId] = await deps.links.find([
-      { key: { entity: 'invoice', system: 'stripe', id: payment.invoiceId }, target: 'netsuite' },
-      { key: { entity: 'customer', system: 'stripe', id: payment.customerBillingId }, target: 'netsuite' },
-      { key: paymentKey, target: 'netsuite' },
-    ]);
-    if (!erpInvoiceId) {
-      throw new TransientError(`invoice ${payment.invoiceId} is not posted to the ERP yet`, {
-        code: INVOICE_NOT_POSTED,
-      });
-    }
-    if (!erpCustomerId) {
-      // Flow 2 links the customer before the invoice, so a posted invoice without one is a data fault.
-      throw new PermanentError(`customer ${payment.customerBillingId} has no ERP link`, {
-        code: 'CustomerNotLinked',
-      });
-    }
-
-    const alreadyApplied = linkedPaymentId !== undefined;
-    let erpPaymentId = linkedPaymentId;
-    if (!erpPaymentId) {
-      erpPaymentId = await deps.netsuite.upsert(
-        'customerPayment',
-        externalId,
-        toNetSuitePayment(
-          payment,
-          externalId,
-          { customerId: erpCustomerId, invoiceId: erpInvoiceId },
-          deps.mapping,
-        ),
-        // Replace, not append: a repeated upsert must not apply the payment to the invoice twice.
-        { replace: ['apply'] },
-      );
-      await deps.links.record(paymentKey, 'netsuite', erpPaymentId, event.id);
-    }
-
-    const applied: PaymentApplied = {
-      invoiceId: payment.invoiceId,
-      paymentExternalId: externalId,
-      erpPaymentId,
-      erpInvoiceId,
-      erpCustomerId,
-      amount: payment.amount,
-      currency: payment.currency,
-    };
-    await deps.publisher.publish([followUpEvent(event, 'erp.payment.applied', 'netsuite', applied)]);
-    return { outcome: 'applied', applied, alreadyApplied };
-  } catch (error) {
-    if (!isPermanent(error)) throw error;
-    const record = await reportException(deps, FLOW, error.code, error.message, event);
-    return { outcome: 'exception', exceptionId: record.exceptionId, code: error.code };
+  const externalId = paymentExternalId(event);
+  const paymentKey = { entity: 'payment', system: 'stripe', id: externalId } as const;
+  const [erpInvoiceId, erpCustomerId, linkedPaymentId] = await deps.links.find([
+    { key: { entity: 'invoice', system: 'stripe', id: payment.invoiceId }, target: 'netsuite' },
+    { key: { entity: 'customer', system: 'stripe', id: payment.customerBillingId }, target: 'netsuite' },
+    { key: paymentKey, target: 'netsuite' },
+  ]);
+  if (!erpInvoiceId) {
+    throw new TransientError(`invoice ${payment.invoiceId} is not posted to the ERP yet`, {
+      code: INVOICE_NOT_POSTED,
+    });
   }
+  if (!erpCustomerId) {
+    // Flow 2 links the customer before the invoice, so a posted invoice without one is a data fault.
+    throw new PermanentError(`customer ${payment.customerBillingId} has no ERP link`, {
+      code: 'CustomerNotLinked',
+    });
+  }
+
+  const alreadyApplied = linkedPaymentId !== undefined;
+  let erpPaymentId = linkedPaymentId;
+  if (!erpPaymentId) {
+    erpPaymentId = await deps.netsuite.upsert(
+      'customerPayment',
+      externalId,
+      toNetSuitePayment(
+        payment,
+        externalId,
+        { customerId: erpCustomerId, invoiceId: erpInvoiceId },
+        deps.mapping,
+      ),
+      // Replace, not append: a repeated upsert must not apply the payment to the invoice twice.
+      { replace: ['apply'] },
+    );
+    await deps.links.record(paymentKey, 'netsuite', erpPaymentId, event.id);
+  }
+
+  const applied: PaymentApplied = {
+    invoiceId: payment.invoiceId,
+    paymentExternalId: externalId,
+    erpPaymentId,
+    erpInvoiceId,
+    erpCustomerId,
+    amount: payment.amount,
+    currency: payment.currency,
+  };
+  await deps.publisher.publish([followUpEvent(event, 'erp.payment.applied', 'netsuite', applied)]);
+  return { outcome: 'applied', applied, alreadyApplied };
 };

@@ -3,7 +3,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { erpFlowDeps } from '../adapters/erp-flow-deps';
 import { parseEnv } from '../shared/env';
 import { eventConsumer } from '../shared/event-consumer';
-import { postInvoice } from './logic';
+import { FLOW, postInvoice } from './logic';
 import { envSchema } from './schema';
 
 const env = parseEnv(envSchema);
@@ -13,6 +13,8 @@ const deps = { ...erpFlowDeps(env), mapping: env.NETSUITE_MAPPING };
 
 export const handler = eventConsumer({
   type: 'billing.invoice.finalized',
+  flow: FLOW,
+  exceptions: deps,
   logger,
   metrics,
   idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
@@ -21,14 +23,10 @@ export const handler = eventConsumer({
   retryPolicy: { baseSeconds: 30 },
   handle: async (event) => {
     const result = await postInvoice(event, deps);
-    if (result.outcome === 'posted') {
-      metrics.addMetric('InvoicesPosted', MetricUnit.Count, 1);
-      metrics.addMetric('SyncLatency', MetricUnit.Milliseconds, Date.now() - Date.parse(event.occurredAt));
-    } else {
-      metrics.addMetric('InvoicePostingFailed', MetricUnit.Count, 1);
-      metrics.addMetric('ExceptionsOpened', MetricUnit.Count, 1);
-    }
+    metrics.addMetric('InvoicesPosted', MetricUnit.Count, 1);
+    metrics.addMetric('SyncLatency', MetricUnit.Milliseconds, Date.now() - Date.parse(event.occurredAt));
     return result;
   },
+  onException: () => metrics.addMetric('InvoicePostingFailed', MetricUnit.Count, 1),
   describe: (result, event) => ({ outcome: result.outcome, invoiceId: event.data.id }),
 });

@@ -1,77 +1,65 @@
 import type { EventPublisher } from '../adapters/aws/event-publisher';
-import { reportException } from '../adapters/aws/exception-reporter';
-import type { ExceptionsRepository } from '../adapters/aws/exceptions-repository';
 import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { NetSuiteClient } from '../adapters/netsuite/client';
 import { type NetSuiteMapping, toNetSuiteCustomer, toNetSuiteInvoice } from '../adapters/netsuite/map';
 import { type CanonicalEvent, followUpEvent, type InvoicePosted } from '../domain/events';
-import { isPermanent } from '../shared/errors';
 
 export const FLOW = 'post-invoice';
 
 export interface PostInvoiceDeps {
   readonly netsuite: Pick<NetSuiteClient, 'upsert'>;
   readonly links: LinksRepository;
-  readonly exceptions: ExceptionsRepository;
   readonly publisher: EventPublisher;
   readonly mapping: NetSuiteMapping;
 }
 
-export type PostInvoiceResult =
-  | { outcome: 'posted'; posted: InvoicePosted; alreadyPosted: boolean }
-  | { outcome: 'exception'; exceptionId: string; code: string };
+export type PostInvoiceResult = { outcome: 'posted'; posted: InvoicePosted; alreadyPosted: boolean };
 
 /**
  * Posts a finalized billing invoice as an ERP AR invoice. Every step is safe to run again: the ERP
  * customer and invoice are upserted by external id, and an invoice whose ERP id is already linked
  * is not written a second time (a retry after a failed publish only publishes).
  *
- * Transient errors propagate (the queue retries); permanent ones open an exception and return.
+ * Errors propagate: the event consumer retries a transient one and opens an exception for a permanent one.
  */
 export const postInvoice = async (
   event: CanonicalEvent<'billing.invoice.finalized'>,
   deps: PostInvoiceDeps,
 ): Promise<PostInvoiceResult> => {
   const invoice = event.data;
-  try {
-    const invoiceKey = { entity: 'invoice', system: 'stripe', id: invoice.id } as const;
-    const customerKey = { entity: 'customer', system: 'stripe', id: invoice.customer.billingId } as const;
+  const invoiceKey = { entity: 'invoice', system: 'stripe', id: invoice.id } as const;
+  const customerKey = { entity: 'customer', system: 'stripe', id: invoice.customer.billingId } as const;
 
-    let [erpCustomerId, erpInvoiceId] = await deps.links.find([
-      { key: customerKey, target: 'netsuite' },
-      { key: invoiceKey, target: 'netsuite' },
-    ]);
-    if (!erpCustomerId) {
-      erpCustomerId = await deps.netsuite.upsert(
-        'customer',
-        invoice.customer.billingId,
-        toNetSuiteCustomer(invoice.customer, invoice.currency, deps.mapping),
-      );
-      await deps.links.record(customerKey, 'netsuite', erpCustomerId, event.id);
-    }
-
-    const alreadyPosted = erpInvoiceId !== undefined;
-    if (!erpInvoiceId) {
-      erpInvoiceId = await deps.netsuite.upsert(
-        'invoice',
-        invoice.id,
-        toNetSuiteInvoice(invoice, erpCustomerId, deps.mapping),
-      );
-      await deps.links.record(invoiceKey, 'netsuite', erpInvoiceId, event.id);
-    }
-
-    const posted: InvoicePosted = {
-      invoiceId: invoice.id,
-      erpInvoiceId,
-      erpCustomerId,
-      total: invoice.total,
-      currency: invoice.currency,
-    };
-    await deps.publisher.publish([followUpEvent(event, 'erp.invoice.posted', 'netsuite', posted)]);
-    return { outcome: 'posted', posted, alreadyPosted };
-  } catch (error) {
-    if (!isPermanent(error)) throw error;
-    const record = await reportException(deps, FLOW, error.code, error.message, event);
-    return { outcome: 'exception', exceptionId: record.exceptionId, code: error.code };
+  let [erpCustomerId, erpInvoiceId] = await deps.links.find([
+    { key: customerKey, target: 'netsuite' },
+    { key: invoiceKey, target: 'netsuite' },
+  ]);
+  if (!erpCustomerId) {
+    erpCustomerId = await deps.netsuite.upsert(
+      'customer',
+      invoice.customer.billingId,
+      toNetSuiteCustomer(invoice.customer, invoice.currency, deps.mapping),
+    );
+    await deps.links.record(customerKey, 'netsuite', erpCustomerId, event.id);
   }
+
+  const alreadyPosted = erpInvoiceId !== undefined;
+  if (!erpInvoiceId) {
+    erpInvoiceId = await deps.netsuite.upsert(
+      'invoice',
+      invoice.id,
+      toNetSuiteInvoice(invoice, erpCustomerId, deps.mapping),
+    );
+    await deps.links.record(invoiceKey, 'netsuite', erpInvoiceId, event.id);
+  }
+
+  const posted: InvoicePosted = {
+    invoiceId: invoice.id,
+    erpInvoiceId,
+    erpCustomerId,
+    total: invoice.total,
+    currency: invoice.currency,
+  };
+  await deps.publisher.publish([followUpEvent(event, 'erp.invoice.posted', 'netsuite', posted)]);
+  return { outcome: 'posted', posted, alreadyPosted };
 };

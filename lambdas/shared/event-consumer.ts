@@ -7,14 +7,15 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { type ExceptionReporterDeps, reportException } from '../adapters/aws/exception-reporter';
 import { type CanonicalEvent, type EventType, parseEvent } from '../domain/events';
-import { safeMessage } from './errors';
+import { isPermanent, safeMessage } from './errors';
 import { type RetryPolicy, receiveCountOf, redelivery, retryDelaySeconds } from './sqs-retry';
 
 /** Canonical events are deduplicated for 7 days: longer than any vendor's retry horizon (Stripe: 3 days). */
@@ -23,13 +24,36 @@ const IDEMPOTENCY_SECONDS = 7 * 24 * 60 * 60;
 /** What EventBridge puts on a consumer's queue: the bus event, whose `detail` is the canonical envelope. */
 const busMessageSchema = z.object({ 'detail-type': z.string(), detail: z.unknown() });
 
+/** What a record comes to when its work failed for good: the exception a person works from. */
+export interface ExceptionOutcome {
+  readonly outcome: 'exception';
+  readonly exceptionId: string;
+  readonly code: string;
+}
+
 export interface EventConsumerOptions<T extends EventType, R> {
   /** The canonical event type the queue carries. */
   readonly type: T;
-  /** The work for one event; runs at most once per canonical event id (Powertools idempotency). */
+  /** The flow's name: the exceptions it opens carry it, and their ids derive from it and the event id. */
+  readonly flow: string;
+  /**
+   * The work for one event; runs at most once per canonical event id (Powertools idempotency). It
+   * throws `TransientError` to be retried and `PermanentError` to open an exception: the consumer
+   * owns both paths, so the work never catches either.
+   */
   readonly handle: (event: CanonicalEvent<T>) => Promise<R>;
-  /** What to log about a handled event besides the ids: outcome fields, never payload data. */
-  readonly describe: (result: R, event: CanonicalEvent<T>) => Record<string, unknown>;
+  /**
+   * What to log about a handled event besides the ids: outcome fields, never payload data. It sees
+   * the work's result or the exception the consumer opened.
+   */
+  readonly describe: (result: R | ExceptionOutcome, event: CanonicalEvent<T>) => Record<string, unknown>;
+  /** Where exceptions are opened and announced (`ops.exception.opened`). */
+  readonly exceptions: ExceptionReporterDeps;
+  /**
+   * Runs after an exception was opened, for the flow's own metrics (`ExceptionsOpened` is counted
+   * already). @default nothing
+   */
+  readonly onException?: (code: string, event: CanonicalEvent<T>) => void;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly idempotencyTableName: string;
@@ -40,8 +64,11 @@ export interface EventConsumerOptions<T extends EventType, R> {
 
 /**
  * The shape every queue consumer shares: read the bus message, run the work once per canonical
- * event, and on failure report only that record (partial batch response) with its redelivery
- * delayed per the retry policy. A message that cannot be read is made visible again at once, so it
+ * event, and on a transient failure report only that record (partial batch response) with its
+ * redelivery delayed per the retry policy. A permanent failure opens an exception (exceptions table
+ * and `ops.exception.opened`), counts `ExceptionsOpened` and completes the record: retrying cannot
+ * help, so no `PermanentError` ever reaches the backoff or the DLQ. The exception is opened inside
+ * the idempotent section, so a redelivered event returns the same outcome without a second report. A message that cannot be read is made visible again at once, so it
  * reaches the DLQ (and its alarm) after maxReceiveCount quick receives rather than hours of backoff.
  * Records run one at a time, so the mapping's maximum concurrency bounds the load on the vendor.
  */
@@ -54,7 +81,30 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
     eventKeyJmesPath: 'id',
     expiresAfterSeconds: IDEMPOTENCY_SECONDS,
   });
-  const handleOnce = makeIdempotent(options.handle, {
+  const handleOrOpenException = async (event: CanonicalEvent<T>): Promise<R | ExceptionOutcome> => {
+    try {
+      return await options.handle(event);
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      // A failure here (the exceptions table or the bus unavailable) is transient: the record is retried.
+      const record = await reportException(
+        options.exceptions,
+        options.flow,
+        error.code,
+        error.message,
+        // A generic `CanonicalEvent<T>` is one of the union's members; TypeScript cannot see it.
+        event as CanonicalEvent,
+      );
+      logger.warn('permanent failure, exception opened', {
+        error: safeMessage(error),
+        exceptionId: record.exceptionId,
+      });
+      options.metrics.addMetric('ExceptionsOpened', MetricUnit.Count, 1);
+      options.onException?.(error.code, event);
+      return { outcome: 'exception', exceptionId: record.exceptionId, code: error.code };
+    }
+  };
+  const handleOnce = makeIdempotent(handleOrOpenException, {
     persistenceStore: new DynamoDBPersistenceLayer({ tableName: options.idempotencyTableName }),
     config: idempotencyConfig,
   });

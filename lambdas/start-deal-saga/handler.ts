@@ -10,7 +10,7 @@ import { stepFunctionsStarter } from '../adapters/aws/execution-starter';
 import { crmClientsFromEnv } from '../adapters/crm-clients';
 import { parseEnv } from '../shared/env';
 import { eventConsumer } from '../shared/event-consumer';
-import { type StartDealSagaDeps, startDealSaga } from './logic';
+import { FLOW, type StartDealSagaDeps, startDealSaga } from './logic';
 import { envSchema } from './schema';
 
 const env = parseEnv(envSchema);
@@ -22,12 +22,16 @@ const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 const deps: StartDealSagaDeps = {
   crm: crmClientsFromEnv(env),
   startExecution: stepFunctionsStarter(new SFNClient({}), env.STATE_MACHINE_ARN),
+};
+const exceptions = {
   exceptions: dynamoExceptionsRepository(documents, env.EXCEPTIONS_TABLE_NAME),
   publisher: eventBridgePublisher(new EventBridgeClient({}), env.EVENT_BUS_NAME),
 };
 
 export const handler = eventConsumer({
   type: 'crm.deal.won',
+  flow: FLOW,
+  exceptions,
   logger,
   metrics,
   idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
@@ -41,9 +45,7 @@ export const handler = eventConsumer({
         ? 'DealSagasStarted'
         : result.outcome === 'already-started'
           ? 'DealSagasAlreadyStarted'
-          : result.outcome === 'ignored'
-            ? 'DealEventsIgnored'
-            : 'ExceptionsOpened',
+          : 'DealEventsIgnored',
       MetricUnit.Count,
       1,
     );

@@ -162,24 +162,29 @@ describe('applying a paid invoice as an ERP customer payment', () => {
     expect(w.exceptions).toHaveLength(0);
   });
 
-  it('opens an exception and emits ops.exception.opened on a permanent failure, without throwing', async () => {
+  // The consumer opens the exception for a permanent failure (test/unit/event-consumer.test.ts).
+  it('throws a permanent failure for the consumer to report, linking and publishing nothing', async () => {
     const w = world();
     const event = paid();
     w.posted(event);
     w.failWith(new PermanentError('more than due', { code: 'INVALID_VALUE', status: 400 }));
-    const result = await applyPayment(event, w.deps);
-    expect(result).toEqual({ outcome: 'exception', exceptionId: 'exc_1', code: 'INVALID_VALUE' });
-    expect(w.exceptions).toEqual([{ code: 'INVALID_VALUE', eventId: event.id }]);
-    expect(w.published.map((e) => e.type)).toEqual(['ops.exception.opened']);
+    await expect(applyPayment(event, w.deps)).rejects.toMatchObject({
+      name: 'PermanentError',
+      code: 'INVALID_VALUE',
+    });
+    expect(w.exceptions).toEqual([]);
+    expect(w.published).toEqual([]);
     expect(w.links.has('payment#stripe#pi_test_1->netsuite')).toBe(false);
   });
 
-  it('opens an exception for a currency the ERP has no mapping for, calling nothing', async () => {
+  it('fails for good on a currency the ERP has no mapping for, calling nothing', async () => {
     const w = world();
     const event = paid({ currency: 'eur' });
     w.posted(event);
-    const result = await applyPayment(event, w.deps);
-    expect(result).toMatchObject({ outcome: 'exception', code: 'CurrencyNotMapped' });
+    await expect(applyPayment(event, w.deps)).rejects.toMatchObject({
+      name: 'PermanentError',
+      code: 'CurrencyNotMapped',
+    });
     expect(w.upserts).toHaveLength(0);
   });
 

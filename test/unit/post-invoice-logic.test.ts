@@ -113,22 +113,27 @@ describe('posting a finalized invoice to the ERP', () => {
     expect(w.exceptions).toHaveLength(0);
   });
 
-  it('opens an exception and emits ops.exception.opened on a permanent failure, without throwing', async () => {
+  // The consumer opens the exception for a permanent failure (test/unit/event-consumer.test.ts).
+  it('throws a permanent failure for the consumer to report, publishing nothing', async () => {
     const w = world();
     const event = finalized();
     w.failWith(new PermanentError('bad subsidiary', { code: 'INVALID_VALUE', status: 400 }));
-    const result = await postInvoice(event, w.deps);
-    expect(result).toMatchObject({ outcome: 'exception', code: 'INVALID_VALUE' });
-    expect(w.exceptions).toEqual([{ code: 'INVALID_VALUE', eventId: event.id }]);
-    expect(w.published.map((e) => e.type)).toEqual(['ops.exception.opened']);
+    await expect(postInvoice(event, w.deps)).rejects.toMatchObject({
+      name: 'PermanentError',
+      code: 'INVALID_VALUE',
+    });
+    expect(w.exceptions).toEqual([]);
+    expect(w.published).toEqual([]);
   });
 
-  it('opens an exception for a currency with no ERP mapping, before any ERP write', async () => {
+  it('fails for good on a currency with no ERP mapping, before any ERP write', async () => {
     const w = world();
     const event = finalized();
     const euro = { ...event, data: { ...event.data, currency: 'EUR' } };
-    const result = await postInvoice(euro, w.deps);
-    expect(result).toMatchObject({ outcome: 'exception', code: 'CurrencyNotMapped' });
+    await expect(postInvoice(euro, w.deps)).rejects.toMatchObject({
+      name: 'PermanentError',
+      code: 'CurrencyNotMapped',
+    });
     expect(w.upserts).toHaveLength(0);
   });
 });

@@ -129,17 +129,17 @@ describe('starting the saga for a won deal', () => {
     expect(exceptions).toEqual([]);
   });
 
-  it('opens an exception when the CRM refuses the read for good', async () => {
+  // The consumer opens the exception for a permanent failure (test/unit/event-consumer.test.ts).
+  it('throws for the consumer to report when the CRM refuses the read for good, starting nothing', async () => {
     const { deps, exceptions, published, started } = world(
       new PermanentError('deal 1234567 has no associated company', { code: 'DealHasNoAccount' }),
     );
-    expect(await startDealSaga(wonEvent(), deps)).toEqual({
-      outcome: 'exception',
-      exceptionId: 'exc_1',
+    await expect(startDealSaga(wonEvent(), deps)).rejects.toMatchObject({
+      name: 'PermanentError',
       code: 'DealHasNoAccount',
     });
-    expect(exceptions).toEqual([{ flow: 'start-deal-saga', code: 'DealHasNoAccount' }]);
-    expect(published.map((e) => e.type)).toEqual(['ops.exception.opened']);
+    expect(exceptions).toEqual([]);
+    expect(published).toEqual([]);
     expect(started).toEqual([]);
   });
 });

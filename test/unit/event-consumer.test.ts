@@ -1,0 +1,350 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { EventPublisher } from '../../lambdas/adapters/aws/event-publisher';
+import type { ExceptionsRepository } from '../../lambdas/adapters/aws/exceptions-repository';
+import { mapStripeEvent, parseStripeEvent } from '../../lambdas/adapters/stripe/map';
+import { FLOW as APPLY_PAYMENT, applyPayment } from '../../lambdas/apply-payment/logic';
+import type { CrmClient } from '../../lambdas/domain/deal';
+import { busSource, type CanonicalEvent, type EventType, parseEvent } from '../../lambdas/domain/events';
+import { FLOW as POST_INVOICE, postInvoice } from '../../lambdas/post-invoice/logic';
+import { PermanentError, TransientError } from '../../lambdas/shared/errors';
+import { type EventConsumerOptions, eventConsumer } from '../../lambdas/shared/event-consumer';
+import { FLOW as START_DEAL_SAGA, startDealSaga } from '../../lambdas/start-deal-saga/logic';
+import { stripeEventFor, vendorJson } from '../support/fixtures';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+process.env.AWS_REGION ??= 'us-east-1';
+
+// The idempotency records (Powertools' DynamoDB persistence layer) and the redelivery delay (SQS).
+const dynamo = mockClient(DynamoDBClient);
+const sqs = mockClient(SQSClient);
+beforeEach(() => {
+  dynamo.reset();
+  dynamo.onAnyCommand().resolves({});
+  sqs.reset();
+  sqs.onAnyCommand().resolves({});
+});
+
+const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/consumer';
+
+const context = {
+  functionName: 'consumer',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 30_000,
+} as unknown as Context;
+
+const finalized = (): CanonicalEvent<'billing.invoice.finalized'> =>
+  parseEvent(
+    mapStripeEvent(
+      parseStripeEvent(stripeEventFor('invoice.finalized', vendorJson('stripe/resources/invoice.json'))),
+      'acct_test',
+    ),
+    'billing.invoice.finalized',
+  );
+
+const paid = (): CanonicalEvent<'billing.invoice.paid'> =>
+  parseEvent(
+    mapStripeEvent(
+      parseStripeEvent(
+        stripeEventFor('invoice.paid', {
+          ...vendorJson<Record<string, unknown>>('stripe/resources/invoice.json'),
+          status: 'paid',
+          amount_paid: 1234,
+          payment_intent: 'pi_test_1',
+          status_transitions: { paid_at: 1_721_954_054 },
+        }),
+      ),
+      'acct_test',
+    ),
+    'billing.invoice.paid',
+  );
+
+const won = (): CanonicalEvent<'crm.deal.won'> =>
+  parseEvent(
+    {
+      id: 'evt_won_1',
+      type: 'crm.deal.won',
+      version: 1,
+      occurredAt: '2026-03-01T10:00:00.000Z',
+      source: { vendor: 'hubspot', account: '62515', eventId: '1' },
+      correlationId: '1234567',
+      causationId: null,
+      data: {
+        crm: 'hubspot',
+        dealId: '1234567',
+        version: '2026-03-01T10:00:00.000+0000',
+        stage: 'closedwon',
+        name: null,
+        accountId: null,
+      },
+    },
+    'crm.deal.won',
+  );
+
+/** An SQS record as EventBridge puts a canonical event on a consumer's queue. */
+const recordOf = (event: CanonicalEvent, receiveCount = 1, messageId = 'msg-1') => ({
+  messageId,
+  receiptHandle: `rh-${messageId}`,
+  body: JSON.stringify({
+    version: '0',
+    id: 'bus-1',
+    'detail-type': event.type,
+    source: busSource(event.source.vendor),
+    detail: event,
+  }),
+  attributes: {
+    ApproximateReceiveCount: String(receiveCount),
+    SentTimestamp: '0',
+    SenderId: 'events',
+    ApproximateFirstReceiveTimestamp: '0',
+  },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:consumer',
+  awsRegion: 'us-east-1',
+});
+
+const batchOf = (...records: ReturnType<typeof recordOf>[]): SQSEvent => ({ Records: records });
+
+/** A consumer with fakes for everything but its own code; records what it did. */
+const consumerWorld = <T extends EventType, R>(
+  type: T,
+  handle: (event: CanonicalEvent<T>) => Promise<R>,
+  overrides: Partial<EventConsumerOptions<T, R>> = {},
+) => {
+  const opened: { flow: string; code: string; eventId: string }[] = [];
+  const published: CanonicalEvent[] = [];
+  const described: Record<string, unknown>[] = [];
+  const exceptions: ExceptionsRepository = {
+    async open(flow, code, message, event) {
+      opened.push({ flow, code, eventId: event.id });
+      return { exceptionId: `exc_${opened.length}`, flow, code, message, event };
+    },
+  };
+  const publisher: EventPublisher = {
+    async publish(events) {
+      published.push(...events);
+    },
+  };
+  const metrics = new Metrics({ namespace: 'RevBridge', serviceName: 'consumer-test' });
+  jest.spyOn(metrics, 'publishStoredMetrics').mockReturnThis();
+  const addMetric = jest.spyOn(metrics, 'addMetric');
+  const exceptionCodes: string[] = [];
+  const handler = eventConsumer<T, R>({
+    type,
+    flow: 'test-flow',
+    handle,
+    describe: (result) => {
+      described.push(result as Record<string, unknown>);
+      return {};
+    },
+    exceptions: { exceptions, publisher },
+    onException: (code) => exceptionCodes.push(code),
+    logger: new Logger({ serviceName: 'consumer-test', logLevel: 'SILENT' }),
+    metrics,
+    idempotencyTableName: 'idempotency',
+    queueUrl: QUEUE_URL,
+    retryPolicy: { baseSeconds: 30 },
+    ...overrides,
+  });
+  const run = async (event: SQSEvent): Promise<SQSBatchResponse> =>
+    (await handler(event, context)) as SQSBatchResponse;
+  const metricNames = () => addMetric.mock.calls.map(([name]) => name);
+  const visibilityChanges = () =>
+    sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input);
+  return { run, opened, published, described, exceptionCodes, metricNames, visibilityChanges };
+};
+
+describe('the event consumer', () => {
+  it('runs the work once for a well-formed record and reports no failure', async () => {
+    const seen: string[] = [];
+    const w = consumerWorld('billing.invoice.finalized', async (event) => {
+      seen.push(event.id);
+      return { outcome: 'posted' as const };
+    });
+    const event = finalized();
+    expect(await w.run(batchOf(recordOf(event)))).toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual([event.id]);
+    expect(w.described).toEqual([{ outcome: 'posted' }]);
+    expect(w.visibilityChanges()).toEqual([]);
+  });
+
+  it('opens an exception for a permanent failure and completes the record without retry', async () => {
+    const w = consumerWorld('billing.invoice.finalized', async () => {
+      throw new PermanentError('bad subsidiary', { code: 'INVALID_VALUE', status: 400 });
+    });
+    const event = finalized();
+    expect(await w.run(batchOf(recordOf(event)))).toEqual({ batchItemFailures: [] });
+    expect(w.described).toEqual([{ outcome: 'exception', exceptionId: 'exc_1', code: 'INVALID_VALUE' }]);
+    expect(w.opened).toEqual([{ flow: 'test-flow', code: 'INVALID_VALUE', eventId: event.id }]);
+    expect(w.published.map((e) => e.type)).toEqual(['ops.exception.opened']);
+    expect(w.published[0]).toMatchObject({
+      causationId: event.id,
+      correlationId: event.correlationId,
+      data: { flow: 'test-flow', code: 'INVALID_VALUE', exceptionId: 'exc_1', eventId: event.id },
+    });
+    expect(w.metricNames()).toEqual(['ExceptionsOpened']);
+    expect(w.exceptionCodes).toEqual(['INVALID_VALUE']);
+    // Neither backoff nor the DLQ: the message is deleted as handled.
+    expect(w.visibilityChanges()).toEqual([]);
+  });
+
+  it('retries the record when the exception cannot be opened (the exceptions table is down)', async () => {
+    const w = consumerWorld(
+      'billing.invoice.finalized',
+      async () => {
+        throw new PermanentError('bad subsidiary', { code: 'INVALID_VALUE' });
+      },
+      {
+        exceptions: {
+          exceptions: {
+            async open() {
+              throw new TransientError('exceptions table write failed', { code: 'ExceptionsUnavailable' });
+            },
+          },
+          publisher: { publish: async () => undefined },
+        },
+      },
+    );
+    expect(await w.run(batchOf(recordOf(finalized())))).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'msg-1' }],
+    });
+    expect(w.metricNames()).toEqual([]);
+    expect(w.visibilityChanges()).toEqual([
+      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-msg-1', VisibilityTimeout: 30 },
+    ]);
+  });
+
+  it('fails only the record a transient error hit, delaying its redelivery by the doubling backoff', async () => {
+    const w = consumerWorld('billing.invoice.finalized', async (event) => {
+      if (event.source.eventId === 'evt_fails') throw new TransientError('down', { code: 'HTTP503' });
+      return { outcome: 'posted' as const };
+    });
+    const failing = parseEvent(
+      mapStripeEvent(
+        parseStripeEvent(
+          stripeEventFor('invoice.finalized', vendorJson('stripe/resources/invoice.json'), 'evt_fails'),
+        ),
+        'acct_test',
+      ),
+      'billing.invoice.finalized',
+    );
+    const response = await w.run(batchOf(recordOf(finalized(), 1, 'ok'), recordOf(failing, 3, 'bad')));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
+    // Third receive: 30 s × 2².
+    expect(w.visibilityChanges()).toEqual([
+      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-bad', VisibilityTimeout: 120 },
+    ]);
+    expect(w.opened).toEqual([]);
+  });
+
+  it("honours a vendor's Retry-After over the backoff", async () => {
+    const w = consumerWorld('billing.invoice.finalized', async () => {
+      throw new TransientError('throttled', { code: 'HTTP429', retryAfterSeconds: 7 });
+    });
+    await w.run(batchOf(recordOf(finalized(), 4)));
+    expect(w.visibilityChanges()).toEqual([
+      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-msg-1', VisibilityTimeout: 7 },
+    ]);
+  });
+
+  it('makes a malformed message visible again at once, so it reaches the DLQ quickly, without running the work', async () => {
+    let ran = false;
+    const w = consumerWorld('billing.invoice.finalized', async () => {
+      ran = true;
+      return {};
+    });
+    const notJson = { ...recordOf(finalized()), body: '{not json' };
+    const wrongType = recordOf(paid(), 1, 'msg-2');
+    expect(await w.run(batchOf(notJson, wrongType))).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'msg-1' }, { itemIdentifier: 'msg-2' }],
+    });
+    expect(ran).toBe(false);
+    expect(w.visibilityChanges().map((change) => change.VisibilityTimeout)).toEqual([0, 0]);
+    expect(w.opened).toEqual([]);
+  });
+});
+
+/** The permanent failures of the flows, reported by the consumer as the logic files once did themselves. */
+describe("a flow's permanent failure through the consumer", () => {
+  const noLinks = {
+    find: async (queries: readonly unknown[]) => queries.map(() => undefined),
+    record: async () => undefined,
+  };
+  const mapping = {
+    subsidiaryId: '1',
+    currencyIds: { USD: '1' },
+    productItemIds: {},
+    defaultItemId: '100',
+    taxItemId: '200',
+    adjustmentItemId: '300',
+  };
+  const refusingErp = {
+    upsert: async (): Promise<string> => {
+      throw new PermanentError('more than due', { code: 'INVALID_VALUE', status: 400 });
+    },
+  };
+  const publishes = { publish: async () => undefined };
+
+  it('opens an exception and emits ops.exception.opened when the ERP refuses an invoice', async () => {
+    const w = consumerWorld(
+      'billing.invoice.finalized',
+      (event) => postInvoice(event, { netsuite: refusingErp, links: noLinks, publisher: publishes, mapping }),
+      { flow: POST_INVOICE },
+    );
+    const event = finalized();
+    expect(await w.run(batchOf(recordOf(event)))).toEqual({ batchItemFailures: [] });
+    expect(w.described).toEqual([{ outcome: 'exception', exceptionId: 'exc_1', code: 'INVALID_VALUE' }]);
+    expect(w.opened).toEqual([{ flow: 'post-invoice', code: 'INVALID_VALUE', eventId: event.id }]);
+    expect(w.published.map((e) => e.type)).toEqual(['ops.exception.opened']);
+  });
+
+  it('opens an exception and emits ops.exception.opened when the ERP refuses a payment', async () => {
+    const linked = {
+      find: async (queries: readonly unknown[]) => ['501', '77', undefined].slice(0, queries.length),
+      record: async () => undefined,
+    };
+    const w = consumerWorld(
+      'billing.invoice.paid',
+      (event) => applyPayment(event, { netsuite: refusingErp, links: linked, publisher: publishes, mapping }),
+      { flow: APPLY_PAYMENT },
+    );
+    const event = paid();
+    await w.run(batchOf(recordOf(event)));
+    expect(w.described).toEqual([{ outcome: 'exception', exceptionId: 'exc_1', code: 'INVALID_VALUE' }]);
+    expect(w.opened).toEqual([{ flow: 'apply-payment', code: 'INVALID_VALUE', eventId: event.id }]);
+    expect(w.published.map((e) => e.type)).toEqual(['ops.exception.opened']);
+  });
+
+  it('opens an exception when the CRM refuses the read of a won deal for good, starting nothing', async () => {
+    const started: string[] = [];
+    const crm: CrmClient = {
+      getDeal: async () => {
+        throw new PermanentError('deal 1234567 has no associated company', { code: 'DealHasNoAccount' });
+      },
+      writeBack: async () => undefined,
+    };
+    const w = consumerWorld(
+      'crm.deal.won',
+      (event) =>
+        startDealSaga(event, {
+          crm: () => crm,
+          startExecution: async (name) => {
+            started.push(name);
+            return 'started';
+          },
+        }),
+      { flow: START_DEAL_SAGA },
+    );
+    await w.run(batchOf(recordOf(won())));
+    expect(w.described).toEqual([{ outcome: 'exception', exceptionId: 'exc_1', code: 'DealHasNoAccount' }]);
+    expect(w.opened).toEqual([{ flow: 'start-deal-saga', code: 'DealHasNoAccount', eventId: won().id }]);
+    expect(w.published.map((e) => e.type)).toEqual(['ops.exception.opened']);
+    expect(started).toEqual([]);
+  });
+});
