@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import type { BillingClient, Deal } from '../../domain/deal';
+import type { SubscriptionReader, SubscriptionState } from '../../domain/sales-order-change';
 import { PermanentError, parseRetryAfter, TransientError } from '../../shared/errors';
 
 /**
@@ -34,7 +35,7 @@ const TRANSIENT_TYPES: ReadonlySet<string> = new Set([
   'StripeConnectionError',
 ]);
 
-export class StripeBillingClient implements BillingClient {
+export class StripeBillingClient implements BillingClient, SubscriptionReader {
   private cached: { key: string; stripe: Stripe } | undefined;
   private readonly connection: { host: string; port: number; protocol: 'http' | 'https' };
 
@@ -145,6 +146,22 @@ export class StripeBillingClient implements BillingClient {
     }
   }
 
+  /**
+   * The subscription as Stripe has it now, for a consumer that must not trust the event's copy (stale,
+   * or delivered after a newer one). null when Stripe does not know it.
+   */
+  async getSubscription(subscriptionId: string): Promise<SubscriptionState | null> {
+    const stripe = await this.client();
+    let subscription: Stripe.Subscription;
+    try {
+      subscription = await stripe.subscriptions.retrieve(subscriptionId);
+    } catch (error) {
+      if (isStripeError(error) && error.statusCode === 404) return null;
+      throw toBillingError(error, 'retrieve subscription');
+    }
+    return toSubscriptionState(subscription);
+  }
+
   private async client(): Promise<Stripe> {
     const key = await this.options.apiKey();
     if (this.cached?.key !== key) {
@@ -163,6 +180,39 @@ export class StripeBillingClient implements BillingClient {
     return this.cached.stripe;
   }
 }
+
+const iso = (unixSeconds: number | null | undefined): string | null =>
+  unixSeconds === null || unixSeconds === undefined ? null : new Date(unixSeconds * 1000).toISOString();
+
+export const toSubscriptionState = (subscription: Stripe.Subscription): SubscriptionState => {
+  if (subscription.items.has_more) {
+    throw new PermanentError(`subscription ${subscription.id} has more items than one page`, {
+      code: 'SubscriptionItemsTruncated',
+    });
+  }
+  return {
+    id: subscription.id,
+    status: subscription.status,
+    currency: subscription.currency.toUpperCase(),
+    items: subscription.items.data.map((item) => {
+      const { price } = item;
+      if (price.unit_amount === null) {
+        // Tiered and custom-unit prices have no single unit amount to put on an order line.
+        throw new PermanentError(`price ${price.id} has no unit amount`, { code: 'PriceNotPerUnit' });
+      }
+      return {
+        id: item.id,
+        priceId: price.id,
+        lookupKey: price.lookup_key ?? null,
+        productId: typeof price.product === 'string' ? price.product : price.product.id,
+        unitAmount: price.unit_amount,
+        quantity: item.quantity ?? 1,
+      };
+    }),
+    endedAt: iso(subscription.ended_at),
+    metadata: subscription.metadata ?? {},
+  };
+};
 
 /** Stripe's search syntax quotes values with `'`; a quote inside is escaped with a backslash. */
 const quote = (value: string): string => value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");

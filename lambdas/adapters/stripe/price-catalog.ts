@@ -13,6 +13,8 @@ export interface CatalogPrice {
   /** Upper case, like the canonical model. */
   readonly currency: string;
   readonly recurring: boolean;
+  /** The price's product: how a subscription still on an older price of it finds its catalog entry. */
+  readonly product?: string;
 }
 
 export interface PriceCatalog {
@@ -54,6 +56,7 @@ export class StripePriceCatalog implements PriceCatalog {
           id: price.id,
           currency: price.currency.toUpperCase(),
           recurring: price.recurring !== null,
+          product: typeof price.product === 'string' ? price.product : price.product.id,
         });
       }
     }
