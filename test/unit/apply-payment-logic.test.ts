@@ -2,32 +2,13 @@ import type { EventPublisher } from '../../lambdas/adapters/aws/event-publisher'
 import type { ExceptionsRepository } from '../../lambdas/adapters/aws/exceptions-repository';
 import type { LinksRepository, System } from '../../lambdas/adapters/aws/links-repository';
 import type { WriteOptions } from '../../lambdas/adapters/netsuite/client';
-import { mapStripeEvent, parseStripeEvent } from '../../lambdas/adapters/stripe/map';
 import { applyPayment } from '../../lambdas/apply-payment/logic';
-import { type CanonicalEvent, parseEvent } from '../../lambdas/domain/events';
+import type { CanonicalEvent } from '../../lambdas/domain/events';
 import { PermanentError, TransientError } from '../../lambdas/shared/errors';
 import { retryDelaySeconds } from '../../lambdas/shared/sqs-retry';
-import { stripeEventFor, vendorJson } from '../support/fixtures';
+import { invoicePaidEvent as paid } from '../support/canonical-events';
 
 const mapping = { subsidiaryId: '1', currencyIds: { USD: '1' } };
-
-const paid = (overrides: Record<string, unknown> = {}): CanonicalEvent<'billing.invoice.paid'> =>
-  parseEvent(
-    mapStripeEvent(
-      parseStripeEvent(
-        stripeEventFor('invoice.paid', {
-          ...vendorJson<Record<string, unknown>>('stripe/resources/invoice.json'),
-          status: 'paid',
-          amount_paid: 1234,
-          payment_intent: 'pi_test_1',
-          status_transitions: { paid_at: 1_721_954_054 },
-          ...overrides,
-        }),
-      ),
-      'acct_test',
-    ),
-    'billing.invoice.paid',
-  );
 
 const world = () => {
   const links = new Map<string, string>();

@@ -14,6 +14,7 @@ import { FLOW as POST_INVOICE, postInvoice } from '../../lambdas/post-invoice/lo
 import { PermanentError, TransientError } from '../../lambdas/shared/errors';
 import { type EventConsumerOptions, eventConsumer } from '../../lambdas/shared/event-consumer';
 import { FLOW as START_DEAL_SAGA, startDealSaga } from '../../lambdas/start-deal-saga/logic';
+import { dealWonEvent, invoiceFinalizedEvent, invoicePaidEvent } from '../support/canonical-events';
 import { stripeEventFor, vendorJson } from '../support/fixtures';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -36,54 +37,6 @@ const context = {
   awsRequestId: 'req-1',
   getRemainingTimeInMillis: () => 30_000,
 } as unknown as Context;
-
-const finalized = (): CanonicalEvent<'billing.invoice.finalized'> =>
-  parseEvent(
-    mapStripeEvent(
-      parseStripeEvent(stripeEventFor('invoice.finalized', vendorJson('stripe/resources/invoice.json'))),
-      'acct_test',
-    ),
-    'billing.invoice.finalized',
-  );
-
-const paid = (): CanonicalEvent<'billing.invoice.paid'> =>
-  parseEvent(
-    mapStripeEvent(
-      parseStripeEvent(
-        stripeEventFor('invoice.paid', {
-          ...vendorJson<Record<string, unknown>>('stripe/resources/invoice.json'),
-          status: 'paid',
-          amount_paid: 1234,
-          payment_intent: 'pi_test_1',
-          status_transitions: { paid_at: 1_721_954_054 },
-        }),
-      ),
-      'acct_test',
-    ),
-    'billing.invoice.paid',
-  );
-
-const won = (): CanonicalEvent<'crm.deal.won'> =>
-  parseEvent(
-    {
-      id: 'evt_won_1',
-      type: 'crm.deal.won',
-      version: 1,
-      occurredAt: '2026-03-01T10:00:00.000Z',
-      source: { vendor: 'hubspot', account: '62515', eventId: '1' },
-      correlationId: '1234567',
-      causationId: null,
-      data: {
-        crm: 'hubspot',
-        dealId: '1234567',
-        version: '2026-03-01T10:00:00.000+0000',
-        stage: 'closedwon',
-        name: null,
-        accountId: null,
-      },
-    },
-    'crm.deal.won',
-  );
 
 /** An SQS record as EventBridge puts a canonical event on a consumer's queue. */
 const recordOf = (event: CanonicalEvent, receiveCount = 1, messageId = 'msg-1') => ({
@@ -167,7 +120,7 @@ describe('the event consumer', () => {
       seen.push(event.id);
       return { outcome: 'posted' as const };
     });
-    const event = finalized();
+    const event = invoiceFinalizedEvent();
     expect(await w.run(batchOf(recordOf(event)))).toEqual({ batchItemFailures: [] });
     expect(seen).toEqual([event.id]);
     expect(w.described).toEqual([{ outcome: 'posted' }]);
@@ -178,7 +131,7 @@ describe('the event consumer', () => {
     const w = consumerWorld('billing.invoice.finalized', async () => {
       throw new PermanentError('bad subsidiary', { code: 'INVALID_VALUE', status: 400 });
     });
-    const event = finalized();
+    const event = invoiceFinalizedEvent();
     expect(await w.run(batchOf(recordOf(event)))).toEqual({ batchItemFailures: [] });
     expect(w.described).toEqual([{ outcome: 'exception', exceptionId: 'exc_1', code: 'INVALID_VALUE' }]);
     expect(w.opened).toEqual([{ flow: 'test-flow', code: 'INVALID_VALUE', eventId: event.id }]);
@@ -211,7 +164,7 @@ describe('the event consumer', () => {
         },
       },
     );
-    expect(await w.run(batchOf(recordOf(finalized())))).toEqual({
+    expect(await w.run(batchOf(recordOf(invoiceFinalizedEvent())))).toEqual({
       batchItemFailures: [{ itemIdentifier: 'msg-1' }],
     });
     expect(w.metricNames()).toEqual([]);
@@ -234,7 +187,9 @@ describe('the event consumer', () => {
       ),
       'billing.invoice.finalized',
     );
-    const response = await w.run(batchOf(recordOf(finalized(), 1, 'ok'), recordOf(failing, 3, 'bad')));
+    const response = await w.run(
+      batchOf(recordOf(invoiceFinalizedEvent(), 1, 'ok'), recordOf(failing, 3, 'bad')),
+    );
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
     // Third receive: 30 s × 2².
     expect(w.visibilityChanges()).toEqual([
@@ -247,7 +202,7 @@ describe('the event consumer', () => {
     const w = consumerWorld('billing.invoice.finalized', async () => {
       throw new TransientError('throttled', { code: 'HTTP429', retryAfterSeconds: 7 });
     });
-    await w.run(batchOf(recordOf(finalized(), 4)));
+    await w.run(batchOf(recordOf(invoiceFinalizedEvent(), 4)));
     expect(w.visibilityChanges()).toEqual([
       { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-msg-1', VisibilityTimeout: 7 },
     ]);
@@ -259,8 +214,8 @@ describe('the event consumer', () => {
       ran = true;
       return {};
     });
-    const notJson = { ...recordOf(finalized()), body: '{not json' };
-    const wrongType = recordOf(paid(), 1, 'msg-2');
+    const notJson = { ...recordOf(invoiceFinalizedEvent()), body: '{not json' };
+    const wrongType = recordOf(invoicePaidEvent(), 1, 'msg-2');
     expect(await w.run(batchOf(notJson, wrongType))).toEqual({
       batchItemFailures: [{ itemIdentifier: 'msg-1' }, { itemIdentifier: 'msg-2' }],
     });
@@ -297,7 +252,7 @@ describe("a flow's permanent failure through the consumer", () => {
       (event) => postInvoice(event, { netsuite: refusingErp, links: noLinks, publisher: publishes, mapping }),
       { flow: POST_INVOICE },
     );
-    const event = finalized();
+    const event = invoiceFinalizedEvent();
     expect(await w.run(batchOf(recordOf(event)))).toEqual({ batchItemFailures: [] });
     expect(w.described).toEqual([{ outcome: 'exception', exceptionId: 'exc_1', code: 'INVALID_VALUE' }]);
     expect(w.opened).toEqual([{ flow: 'post-invoice', code: 'INVALID_VALUE', eventId: event.id }]);
@@ -314,7 +269,7 @@ describe("a flow's permanent failure through the consumer", () => {
       (event) => applyPayment(event, { netsuite: refusingErp, links: linked, publisher: publishes, mapping }),
       { flow: APPLY_PAYMENT },
     );
-    const event = paid();
+    const event = invoicePaidEvent();
     await w.run(batchOf(recordOf(event)));
     expect(w.described).toEqual([{ outcome: 'exception', exceptionId: 'exc_1', code: 'INVALID_VALUE' }]);
     expect(w.opened).toEqual([{ flow: 'apply-payment', code: 'INVALID_VALUE', eventId: event.id }]);
@@ -341,9 +296,11 @@ describe("a flow's permanent failure through the consumer", () => {
         }),
       { flow: START_DEAL_SAGA },
     );
-    await w.run(batchOf(recordOf(won())));
+    await w.run(batchOf(recordOf(dealWonEvent())));
     expect(w.described).toEqual([{ outcome: 'exception', exceptionId: 'exc_1', code: 'DealHasNoAccount' }]);
-    expect(w.opened).toEqual([{ flow: 'start-deal-saga', code: 'DealHasNoAccount', eventId: won().id }]);
+    expect(w.opened).toEqual([
+      { flow: 'start-deal-saga', code: 'DealHasNoAccount', eventId: dealWonEvent().id },
+    ]);
     expect(w.published.map((e) => e.type)).toEqual(['ops.exception.opened']);
     expect(started).toEqual([]);
   });

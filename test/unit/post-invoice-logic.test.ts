@@ -1,11 +1,10 @@
 import type { EventPublisher } from '../../lambdas/adapters/aws/event-publisher';
 import type { ExceptionsRepository } from '../../lambdas/adapters/aws/exceptions-repository';
 import type { LinksRepository, System } from '../../lambdas/adapters/aws/links-repository';
-import { mapStripeEvent, parseStripeEvent } from '../../lambdas/adapters/stripe/map';
-import { type CanonicalEvent, parseEvent } from '../../lambdas/domain/events';
+import type { CanonicalEvent } from '../../lambdas/domain/events';
 import { postInvoice } from '../../lambdas/post-invoice/logic';
 import { PermanentError, TransientError } from '../../lambdas/shared/errors';
-import { stripeEventFor, vendorJson } from '../support/fixtures';
+import { invoiceFinalizedEvent as finalized } from '../support/canonical-events';
 
 const mapping = {
   subsidiaryId: '1',
@@ -15,15 +14,6 @@ const mapping = {
   taxItemId: '200',
   adjustmentItemId: '300',
 };
-
-const finalized = (): CanonicalEvent<'billing.invoice.finalized'> =>
-  parseEvent(
-    mapStripeEvent(
-      parseStripeEvent(stripeEventFor('invoice.finalized', vendorJson('stripe/resources/invoice.json'))),
-      'acct_test',
-    ),
-    'billing.invoice.finalized',
-  );
 
 const world = () => {
   const links = new Map<string, string>();

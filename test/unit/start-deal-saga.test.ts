@@ -4,31 +4,14 @@ import type { EventPublisher } from '../../lambdas/adapters/aws/event-publisher'
 import type { ExceptionsRepository } from '../../lambdas/adapters/aws/exceptions-repository';
 import { stepFunctionsStarter } from '../../lambdas/adapters/aws/execution-starter';
 import type { CrmClient, Deal } from '../../lambdas/domain/deal';
-import { type CanonicalEvent, parseEvent } from '../../lambdas/domain/events';
+import type { CanonicalEvent } from '../../lambdas/domain/events';
 import { executionName, idempotencyKey, salesOrderExternalId } from '../../lambdas/quote-to-cash/identity';
 import { PermanentError, TransientError } from '../../lambdas/shared/errors';
 import { startDealSaga } from '../../lambdas/start-deal-saga/logic';
 import { isValidName } from '../../local/stepfunctions/engine';
+import { dealWonEvent as wonEvent } from '../support/canonical-events';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-const wonEvent = (
-  version = '2026-03-01T10:00:00.000+0000',
-  id = 'evt_won_1',
-): CanonicalEvent<'crm.deal.won'> =>
-  parseEvent(
-    {
-      id,
-      type: 'crm.deal.won',
-      version: 1,
-      occurredAt: '2026-03-01T10:00:00.000Z',
-      source: { vendor: 'hubspot', account: '62515', eventId: '1' },
-      correlationId: '1234567',
-      causationId: null,
-      data: { crm: 'hubspot', dealId: '1234567', version, stage: 'closedwon', name: null, accountId: null },
-    },
-    'crm.deal.won',
-  );
 
 const deal = (overrides: Partial<Deal> = {}): Deal => ({
   crm: 'hubspot',
