@@ -159,12 +159,14 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
     try {
       release = await lease.acquire(Date.now() + Math.min(LEASE_WAIT_MS, remaining / 2), remaining + 5_000);
     } catch (error) {
-      const delay = retryDelaySeconds(error, 1, options.retryPolicy);
-      logger.warn('no lease for the batch, returning it to the queue', {
-        error: safeMessage(error),
-        retryInSeconds: delay,
-      });
-      await Promise.all(event.Records.map((record) => delayRedelivery(record, delay)));
+      // The flow's own backoff per record: a stalled account must not exhaust the receives sooner
+      // than the account's errors themselves would.
+      logger.warn('no lease for the batch, returning it to the queue', { error: safeMessage(error) });
+      await Promise.all(
+        event.Records.map((record) =>
+          delayRedelivery(record, retryDelaySeconds(error, receiveCountOf(record), options.retryPolicy)),
+        ),
+      );
       return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
     }
     try {
