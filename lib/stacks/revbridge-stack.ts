@@ -114,7 +114,7 @@ export class RevbridgeStack extends Stack {
     const eventConsumer = (
       id: string,
       fn: RevbridgeFunction,
-      route: { rule: string; sources: string[]; detailType: string; description: string },
+      route: { rule: string; sources: string[]; detailType: string | string[]; description: string },
       options: { maxConcurrency: number; maxReceiveCount?: number },
     ) => {
       idempotency.bind(fn);
@@ -129,7 +129,10 @@ export class RevbridgeStack extends Stack {
       });
       backbone.routeToQueue(
         route.rule,
-        { source: route.sources, detailType: [route.detailType] },
+        {
+          source: route.sources,
+          detailType: Array.isArray(route.detailType) ? route.detailType : [route.detailType],
+        },
         consumer.queue,
         route.description,
       );
@@ -306,6 +309,37 @@ export class RevbridgeStack extends Stack {
       { maxConcurrency: 2 },
     );
 
+    // Flow 5, subscription changed or canceled → ERP sales order change, CRM status and contract value.
+    const syncSubscriptionFn = new RevbridgeFunction(this, 'SyncSubscription', {
+      feature: 'sync-subscription',
+      logRetention,
+      // Per event: two Stripe reads, two NetSuite reads and a write, one CRM write, each `timeoutMs` at most.
+      timeout: Duration.seconds(60),
+      environment: {
+        ...crmEnvironment,
+        STRIPE_API_BASE_URL: config.stripe.apiBaseUrl,
+        STRIPE_API_KEY_SECRET_ID: stripeApiKey.secretArn,
+        STRIPE_TIMEOUT_MS: String(config.stripe.timeoutMs),
+        ...netsuiteEnvironment({}),
+        SUBSCRIPTION_SYNC_MAPPING: JSON.stringify({ catalog: q2c.catalog, ...config.subscriptionSync }),
+      },
+    });
+    for (const secret of [stripeApiKey, netsuiteCredentials, salesforceAccessToken, hubspotAccessToken]) {
+      secret.grantRead(syncSubscriptionFn);
+    }
+    links.bind(syncSubscriptionFn, 'read');
+    const subscriptionChanges = eventConsumer(
+      'SyncSubscriptionConsumer',
+      syncSubscriptionFn,
+      {
+        rule: 'SubscriptionChangedRule',
+        sources: ['revbridge.stripe'],
+        detailType: ['billing.subscription.updated', 'billing.subscription.canceled'],
+        description: 'Changed and canceled billing subscriptions to the sales order change consumer',
+      },
+      { maxConcurrency: 2 },
+    );
+
     new BusinessDashboard(this, 'Business', {
       dashboardName: `revbridge-${config.stage}`,
       syncLatencyObjective: Duration.seconds(config.syncLatencyObjectiveSeconds),
@@ -317,6 +351,8 @@ export class RevbridgeStack extends Stack {
         backbone.targetDlqAlarm,
         dealsWon.dlqAlarm,
         dealsWon.ageAlarm,
+        subscriptionChanges.dlqAlarm,
+        subscriptionChanges.ageAlarm,
         quoteToCash.failedAlarm,
         quoteToCash.timedOutAlarm,
       ],
