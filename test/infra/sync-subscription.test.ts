@@ -1,44 +1,15 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { ConfigError, loadStageConfig } from '../../lib/config';
 import { crmTwinCustomFields } from '../../local/config';
 import { devConfig, synthStack } from '../support/synth';
-
-type Resource = { Type: string; Properties?: Record<string, unknown> };
-type Statement = { Action: string | string[]; Resource: unknown };
+import { configErrorOf, referencedIds, templateQueries } from '../support/template';
 
 const { template } = synthStack();
-const resources = template.toJSON().Resources as Record<string, Resource>;
-const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
-const idOf = (prefix: string, type: string): string => {
-  const found = ofType(type).find(([id]) => id.startsWith(prefix));
-  if (!found) throw new Error(`no ${type} ${prefix}`);
-  return found[0];
-};
-
-/** Every logical id a value refers to through Ref or Fn::GetAtt. */
-const referencedIds = (value: unknown, found = new Set<string>()): Set<string> => {
-  if (Array.isArray(value)) for (const item of value) referencedIds(item, found);
-  else if (value && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      if (key === 'Ref' && typeof inner === 'string') found.add(inner);
-      else if (key === 'Fn::GetAtt' && Array.isArray(inner) && typeof inner[0] === 'string')
-        found.add(inner[0]);
-      else referencedIds(inner, found);
-    }
-  }
-  return found;
-};
-
+const { resources, ofType, idOf, statementsOfFunction } = templateQueries(template);
 const fnId = idOf('SyncSubscription', 'AWS::Lambda::Function');
-const fn = resources[fnId]?.Properties ?? {};
-const roleId = [...referencedIds(fn.Role)][0] ?? '';
-const statements: Statement[] = ofType('AWS::IAM::Policy')
-  .filter(([, policy]) => referencedIds(policy.Properties?.Roles).has(roleId))
-  .flatMap(
-    ([, policy]) =>
-      ((policy.Properties?.PolicyDocument ?? { Statement: [] }) as { Statement: Statement[] }).Statement,
-  );
-const environment = (fn.Environment as { Variables: Record<string, unknown> }).Variables;
+const statements = statementsOfFunction('SyncSubscription');
+const { Variables: environment } = (resources[fnId]?.Properties?.Environment ?? { Variables: {} }) as {
+  Variables: Record<string, unknown>;
+};
 
 describe('the subscription change flow in the stack', () => {
   it('routes changed and canceled Stripe subscriptions to its queue, which feeds its function', () => {
@@ -98,13 +69,7 @@ describe('the subscription change configuration', () => {
       hubspot: { statusProperty: 'Subscription Status', contractValueProperty: 'revbridge_contract_value' },
       effectiveDateField: 'effective_date',
     };
-    let message = '';
-    try {
-      loadStageConfig('dev', broken);
-    } catch (error) {
-      expect(error).toBeInstanceOf(ConfigError);
-      message = (error as Error).message;
-    }
+    const message = configErrorOf('dev', broken);
     expect(message).toContain('subscriptionSync.salesforce.statusField: a field API name');
     expect(message).toContain('subscriptionSync.hubspot.statusProperty: a HubSpot property internal name');
     expect(message).toContain('subscriptionSync.effectiveDateField: a NetSuite transaction column id');

@@ -1,9 +1,8 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { Connection } from 'jsforce';
-import Stripe from 'stripe';
-import { localSecrets } from '../../local/config';
+import type { Connection } from 'jsforce';
+import type Stripe from 'stripe';
 import type { LocalRuntime } from '../../local/runtime/runtime';
-import { eventually, postStripeWebhook, startRuntime } from '../support/local-runtime';
+import { eventually, postStripeWebhook, startRuntime, twinClients } from '../support/local-runtime';
 
 /**
  * Flow 5 end to end in the local runtime: an opportunity won in the Salesforce twin becomes a Stripe
@@ -18,26 +17,9 @@ let stripe: Stripe;
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const products: Record<string, string> = {};
 
-const twinUrl = (name: string) => {
-  const url = runtime.status().twins[name];
-  if (!url) throw new Error(`twin ${name} is not running`);
-  return new URL(url);
-};
-
 beforeAll(async () => {
   runtime = await startRuntime({ waitTimeScale: 0.05 });
-  salesforce = new Connection({
-    instanceUrl: twinUrl('salesforce').origin,
-    accessToken: localSecrets().salesforceAccessToken,
-    version: '62.0',
-  });
-  const stripeUrl = twinUrl('stripe');
-  stripe = new Stripe(localSecrets().stripeApiKey, {
-    host: stripeUrl.hostname,
-    port: Number(stripeUrl.port),
-    protocol: 'http',
-    maxNetworkRetries: 0,
-  });
+  ({ salesforce, stripe } = twinClients(runtime));
   const pricebook = (
     await salesforce.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')
   ).records[0]?.Id;

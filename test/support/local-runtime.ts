@@ -1,3 +1,4 @@
+import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from '../../local/config';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime/runtime';
@@ -70,4 +71,27 @@ export const eventually = async <T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+};
+
+/** The official clients a user's systems would use, pointed at the runtime's twins (jsforce, stripe). */
+export const twinClients = (runtime: LocalRuntime) => {
+  const urlOf = (name: string) => {
+    const url = runtime.status().twins[name];
+    if (!url) throw new Error(`twin ${name} is not running`);
+    return new URL(url);
+  };
+  const stripeUrl = urlOf('stripe');
+  return {
+    salesforce: new Connection({
+      instanceUrl: urlOf('salesforce').origin,
+      accessToken: localSecrets().salesforceAccessToken,
+      version: '62.0',
+    }),
+    stripe: new Stripe(localSecrets().stripeApiKey, {
+      host: stripeUrl.hostname,
+      port: Number(stripeUrl.port),
+      protocol: 'http',
+      maxNetworkRetries: 0,
+    }),
+  };
 };
