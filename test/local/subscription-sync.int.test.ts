@@ -1,4 +1,5 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { Client as HubSpotClient } from '@hubspot/api-client';
 import type { Connection } from 'jsforce';
 import type Stripe from 'stripe';
 import type { LocalRuntime } from '../../local/runtime/runtime';
@@ -14,12 +15,13 @@ import { eventually, postStripeWebhook, startRuntime, twinClients } from '../sup
 let runtime: LocalRuntime;
 let salesforce: Connection;
 let stripe: Stripe;
+let hubspot: HubSpotClient;
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const products: Record<string, string> = {};
 
 beforeAll(async () => {
   runtime = await startRuntime({ waitTimeScale: 0.05 });
-  ({ salesforce, stripe } = twinClients(runtime));
+  ({ salesforce, stripe, hubspot } = twinClients(runtime));
   const pricebook = (
     await salesforce.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')
   ).records[0]?.Id;
@@ -306,6 +308,72 @@ describe('subscription changes in the local runtime', () => {
     expect((await postStripeWebhook(runtime, { ...late, id: `${String(late.id)}_late` })).status).toBe(200);
     await quiet();
     expect(linesOf(contract.orderExternalId).every((line) => line.isClosed === true)).toBe(true);
+  });
+
+  it('shows the new status and contract value on a HubSpot deal, through the same flow', async () => {
+    const company = await hubspot.crm.companies.basicApi.create({
+      properties: {
+        name: 'Globex',
+        address: 'Unter den Linden 1',
+        city: 'Berlin',
+        zip: '10117',
+        country: 'DE',
+        tax_id: 'DE100000001',
+      },
+      associations: [],
+    });
+    const items = await Promise.all(
+      [
+        { hs_sku: 'PLATFORM', quantity: '1', price: '1100' },
+        { hs_sku: 'SEAT', quantity: '5', price: '23' },
+      ].map((properties) =>
+        hubspot.crm.lineItems.basicApi.create({
+          properties: { name: properties.hs_sku, ...properties },
+          associations: [],
+        }),
+      ),
+    );
+    const association = (id: string, associationTypeId: number) => ({
+      to: { id },
+      types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId }],
+    });
+    const deal = await hubspot.crm.deals.basicApi.create({
+      properties: {
+        dealname: 'Globex platform',
+        dealstage: 'contractsent',
+        pipeline: 'default',
+        deal_currency_code: 'EUR',
+      },
+      associations: [association(company.id, 5), ...items.map((item) => association(item.id, 19))],
+    });
+    await hubspot.crm.deals.basicApi.update(deal.id, { properties: { dealstage: 'closedwon' } });
+    const subscriptionId = await waitFor(async () => {
+      const read = await hubspot.crm.deals.basicApi.getById(deal.id, [
+        'revbridge_status',
+        'revbridge_subscription_id',
+      ]);
+      return read.properties.revbridge_status === 'Activated'
+        ? (read.properties.revbridge_subscription_id ?? undefined)
+        : undefined;
+    }, `the saga to activate HubSpot deal ${deal.id}`);
+    await quiet();
+    const subscription = await stripe.subscriptions.retrieve(subscriptionId);
+    const seats = subscription.items.data.find((item) => item.price.lookup_key === 'seat_monthly_eur');
+    await stripe.subscriptions.update(subscriptionId, { items: [{ id: String(seats?.id), quantity: 7 }] });
+    await quiet();
+    const read = await hubspot.crm.deals.basicApi.getById(deal.id, [
+      'revbridge_subscription_status',
+      'revbridge_contract_value',
+    ]);
+    expect(read.properties).toMatchObject({
+      revbridge_subscription_status: 'active',
+      revbridge_contract_value: String(1100 + 7 * 23),
+    });
+    expect(summary(`hubspot-${deal.id}`)).toEqual([
+      [1, '100', 1, 1100, false],
+      [2, '101', 5, 23, false],
+      [3, '101', 2, 23, false],
+    ]);
   });
 
   // Last: it moves the catalog's seat lookup key to a new price for the rest of this runtime.

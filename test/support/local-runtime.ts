@@ -1,3 +1,4 @@
+import { Client as HubSpotClient } from '@hubspot/api-client';
 import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from '../../local/config';
@@ -73,7 +74,7 @@ export const eventually = async <T>(
   }
 };
 
-/** The official clients a user's systems would use, pointed at the runtime's twins (jsforce, stripe). */
+/** The official clients a user's systems would use, pointed at the runtime's twins. */
 export const twinClients = (runtime: LocalRuntime) => {
   const urlOf = (name: string) => {
     const url = runtime.status().twins[name];
@@ -86,6 +87,10 @@ export const twinClients = (runtime: LocalRuntime) => {
       instanceUrl: urlOf('salesforce').origin,
       accessToken: localSecrets().salesforceAccessToken,
       version: '62.0',
+    }),
+    hubspot: new HubSpotClient({
+      accessToken: localSecrets().hubspotAccessToken,
+      basePath: urlOf('hubspot').origin,
     }),
     stripe: new Stripe(localSecrets().stripeApiKey, {
       host: stripeUrl.hostname,
