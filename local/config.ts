@@ -79,6 +79,9 @@ export const crmTwinCustomFields = {
       'ERP_Customer_Id__c',
       'Sales_Order_Id__c',
       'Revbridge_Status__c',
+      // Flow 5 (cdk.json `subscriptionSync.salesforce`).
+      'Subscription_Status__c',
+      { name: 'Contract_Value__c', type: 'currency' },
     ],
     Account: ['Tax_Id__c', 'Billing_Email__c', 'Subsidiary__c'],
   },
@@ -89,6 +92,9 @@ export const crmTwinCustomFields = {
       'revbridge_erp_customer_id',
       'revbridge_sales_order_id',
       'revbridge_status',
+      // Flow 5 (cdk.json `subscriptionSync.hubspot`).
+      'revbridge_subscription_status',
+      { name: 'revbridge_contract_value', type: 'number' },
     ],
     companies: ['tax_id', 'billing_email', 'subsidiary'],
   },

@@ -194,6 +194,7 @@ describe('the revbridge stack', () => {
       expect(netsuiteConsumers.map((consumer) => consumer.fnId?.replace(/Function.*$/, '')).sort()).toEqual([
         'ApplyPayment',
         'PostInvoice',
+        'SyncSubscription',
       ]);
     });
 
