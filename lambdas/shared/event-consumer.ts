@@ -31,6 +31,28 @@ export interface ExceptionOutcome {
   readonly code: string;
 }
 
+/** One handled event as its idempotency record keeps it (`data.handled`), read by the operator's trail. */
+export interface HandledEvent {
+  readonly flow: string;
+  readonly eventId: string;
+  readonly type: string;
+  readonly correlationId: string;
+  readonly causationId: string | null;
+  readonly occurredAt: string;
+  /** The ids the event's data names (`id`, `customerId`, `dealId`...): what the trail follows. */
+  readonly ids: Record<string, string>;
+  readonly handledAt: string;
+  readonly outcome: Record<string, unknown>;
+}
+
+/** The top-level string fields of an event's data named `id` or `...Id`: ids, never other data. */
+const idsOf = (data: unknown): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries((data ?? {}) as Record<string, unknown>).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string' && /^(id|.+Id)$/.test(entry[0]),
+    ),
+  );
+
 export interface EventConsumerOptions<T extends EventType, R> {
   /** The canonical event type the queue carries. */
   readonly type: T;
@@ -104,7 +126,26 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
       return { outcome: 'exception', exceptionId: record.exceptionId, code: error.code };
     }
   };
-  const handleOnce = makeIdempotent(handleOrOpenException, {
+  // The idempotency record keeps what `handled` returns: the outcome and the envelope's ids make it
+  // the log of handled events that `revbridge trail` reads (the bus archive can only be replayed),
+  // without a write more per event. Ids and outcome fields only, as logged: never the payload.
+  const handleAndLog = async (event: CanonicalEvent<T>) => {
+    const result = await handleOrOpenException(event);
+    const handled: HandledEvent = {
+      flow: options.flow,
+      eventId: event.id,
+      type: event.type,
+      correlationId: event.correlationId,
+      causationId: event.causationId,
+      occurredAt: event.occurredAt,
+      ids: idsOf(event.data),
+      handledAt: new Date().toISOString(),
+      // Through JSON: the record is marshalled without `removeUndefinedValues`.
+      outcome: JSON.parse(JSON.stringify(options.describe(result, event))) as Record<string, unknown>,
+    };
+    return { result, handled };
+  };
+  const handleOnce = makeIdempotent(handleAndLog, {
     persistenceStore: new DynamoDBPersistenceLayer({ tableName: options.idempotencyTableName }),
     config: idempotencyConfig,
   });
@@ -123,8 +164,8 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
     }
     logger.appendKeys({ correlationId: event.correlationId, eventId: event.id });
     try {
-      const result = await handleOnce(event);
-      logger.info('event handled', options.describe(result, event));
+      const { result, handled } = await handleOnce(event);
+      logger.info('event handled', handled.outcome);
       return result;
     } catch (error) {
       const delay = retryDelaySeconds(error, receiveCountOf(record), options.retryPolicy);

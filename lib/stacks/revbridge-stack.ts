@@ -9,6 +9,7 @@ import { EventBackbone } from '../constructs/event-backbone';
 import { ExceptionsTable } from '../constructs/exceptions-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { LinksTable } from '../constructs/links-table';
+import { OperatorOutputs } from '../constructs/operator-outputs';
 import { QueueConsumer } from '../constructs/queue-consumer';
 import { RevbridgeFunction } from '../constructs/revbridge-function';
 import { WebhookApi } from '../constructs/webhook-api';
@@ -321,5 +322,6 @@ export class RevbridgeStack extends Stack {
         quoteToCash.timedOutAlarm,
       ],
     });
+    new OperatorOutputs(this, 'Operator');
   }
 }

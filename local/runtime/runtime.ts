@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbProxy } from '../aws/dynamodb-proxy';
 import { type AwsFaultConfig, AwsFaults, parseAwsFaultConfig } from '../aws/faults';
 import { jsonProtocolListener, readBody } from '../aws/json-protocol';
+import { cloudFormationListener, isQueryRequest, type LocalStack } from '../cloudformation/service';
 import { LocalCloudWatch } from '../cloudwatch';
 import {
   crmTwinCustomFields,
@@ -135,6 +137,8 @@ export class LocalRuntime {
   awsUrl = '';
   dynamoUrl = '';
   readonly tables: string[] = [];
+  /** The started stack as CloudFormation DescribeStacks reports it (name, outputs). */
+  stack: LocalStack | undefined;
   /** Faults injected into the AWS emulators; change them with `setAwsFaults` or `PUT /_local/faults`. */
   readonly awsFaults: AwsFaults;
   private queueTimeSkippedMs = 0;
@@ -215,8 +219,10 @@ export class LocalRuntime {
     // Every JSON-protocol service on one endpoint, dispatched by X-Amz-Target: `AWS_ENDPOINT_URL`.
     // Queue URLs carry the endpoint's port, so the SQS engine is made once the port is known.
     let services: ReturnType<typeof jsonProtocolListener> | undefined;
+    const describeStacks = cloudFormationListener(() => (this.stack ? [this.stack] : []));
     const aws = createServer((req, res) => {
       if (req.url?.startsWith('/_local/faults')) void this.handleFaultsRequest(req, res);
+      else if (isQueryRequest(req)) void describeStacks(req, res);
       else if (services) void services(req, res);
       else res.writeHead(503).end();
     });
@@ -274,6 +280,7 @@ export class LocalRuntime {
         new EventBridgeService(this.events),
         new StepFunctionsService(this.stepFunctions),
         this.secrets,
+        new DynamoDbProxy(() => this.dynamoUrl),
       ],
       this.awsFaults,
     );
@@ -289,6 +296,17 @@ export class LocalRuntime {
       this.cloudwatch.alarms.addAlarm(readable, props);
     }
     this.startPollers(ofType('AWS::Lambda::EventSourceMapping'), resolve);
+    this.stack = {
+      stackName,
+      stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${stackName}/local`,
+      createdAt: new Date(this.startedAt),
+      description: template.Description,
+      outputs: Object.entries(template.Outputs ?? {}).map(([key, output]) => ({
+        key,
+        value: String(resolve(output.Value, `Outputs.${key}`)),
+        description: output.Description,
+      })),
+    };
 
     this.topology = buildTopology(resources, resolve, (id) => {
       const resource = physical.get(id);
