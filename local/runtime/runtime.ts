@@ -36,6 +36,7 @@ import { type StripeTwin, startStripeTwin } from '../twins/stripe';
 import { ApiServer } from './api-server';
 import { type LocalEnvironment, physicalResources, resolveValue } from './intrinsics';
 import { type FunctionSpec, LambdaHost } from './lambda-host';
+import { OperationsStatus } from './operations-status';
 import { seedStripeCatalog } from './seed-stripe-catalog';
 import { SqsPoller } from './sqs-poller';
 import { type CfnResource, cdkPath, constructId, loadTemplate } from './template';
@@ -139,6 +140,8 @@ export class LocalRuntime {
   readonly tables: string[] = [];
   /** The started stack as CloudFormation DescribeStacks reports it (name, outputs). */
   stack: LocalStack | undefined;
+  /** Exceptions and trails for `/_local/status`, through the operator's queries. */
+  private readonly operations = new OperationsStatus(() => this.awsUrl);
   /** Faults injected into the AWS emulators; change them with `setAwsFaults` or `PUT /_local/faults`. */
   readonly awsFaults: AwsFaults;
   private queueTimeSkippedMs = 0;
@@ -314,7 +317,16 @@ export class LocalRuntime {
         .split(':')
         .pop() as string;
     });
-    this.api = new ApiServer(template, physical, this.lambda, () => this.status(), consoleRoutes(this));
+    this.api = new ApiServer(
+      template,
+      physical,
+      this.lambda,
+      async (url) => ({
+        ...this.status(),
+        ...(await this.operations.read(url.searchParams.get('trail')?.trim() || undefined)),
+      }),
+      consoleRoutes(this),
+    );
     this.pointTwinWebhooksAtApi();
 
     // AWS services publish their own metrics; locally the runtime does it for them, then evaluates alarms.
@@ -794,6 +806,7 @@ export class LocalRuntime {
 
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    this.operations.close();
     await Promise.allSettled(this.pollers.map((poller) => poller.stop()));
     this.sqs?.close();
     await this.lambda?.close();

@@ -14,6 +14,9 @@ interface Status {
   alarms?: Row[];
   metrics?: Row[];
   notEmulated?: Row[];
+  exceptions?: Row[];
+  trail?: { id: string; ids: Row[]; steps: Row[] };
+  operationsError?: string;
 }
 
 export const renderStatus = (status: Status): string => {
@@ -63,6 +66,20 @@ export const renderStatus = (status: Status): string => {
     : (status.executions?.executions ?? []);
   out.push(table('Executions', executions, ['name', 'stateMachine', 'status', 'startDate', 'error']));
   out.push(table('Alarms', status.alarms ?? [], ['id', 'state', 'reason']));
+  out.push(
+    table(
+      'Exceptions (npx revbridge exceptions show <id>)',
+      (status.exceptions ?? []).map((item) => ({ ...item, reason: item.message })),
+      ['exceptionId', 'status', 'flow', 'code', 'reason', 'correlationId', 'openedAt'],
+    ),
+  );
+  if (status.operationsError) out.push(`Exceptions could not be read: ${status.operationsError}\n`);
+  if (status.trail) {
+    out.push(table(`Ids of ${status.trail.id}`, status.trail.ids, ['entity', 'system', 'id']));
+    out.push(
+      table(`Trail of ${status.trail.id}`, status.trail.steps, ['at', 'kind', 'system', 'id', 'detail']),
+    );
+  }
   out.push(
     table(
       'Metrics',

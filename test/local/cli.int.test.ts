@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalRuntime } from '../../local/runtime/runtime';
+import { renderStatus } from '../../local/runtime/status-table';
 import { main } from '../../ops/cli';
 import {
   eventually,
@@ -224,6 +225,31 @@ describe('npx revbridge against the local runtime', () => {
     expect(times).toEqual([...times].sort());
     const text = await revbridge('trail', invoiceId);
     expect(text.out).toContain(`Trail of ${invoiceId}`);
+  });
+
+  it('shows the exceptions with flow, code and reason, and the trail of an id, in the local status', async () => {
+    const response = await fetch(`${runtime.apiUrl}/_local/status?trail=${invoiceId}`);
+    const status = (await response.json()) as {
+      exceptions: { flow: string; code: string; message: string; correlationId: string }[];
+      trail: { id: string; steps: { kind: string }[] };
+    };
+    expect(status.exceptions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          flow: 'apply-payment',
+          code: 'CustomerNotLinked',
+          message: expect.stringContaining('has no ERP link'),
+          correlationId: invoiceId,
+        }),
+      ]),
+    );
+    expect(status.trail.id).toBe(invoiceId);
+    expect(status.trail.steps.map((step) => step.kind)).toEqual(
+      expect.arrayContaining(['event', 'link', 'exception']),
+    );
+    const text = renderStatus(status as never);
+    expect(text).toMatch(/Exceptions .*:\n.*flow.*code.*reason/);
+    expect(text).toContain(`Trail of ${invoiceId}`);
   });
 
   it('replays a window of the bus archive, and the idempotent consumers write nothing twice', async () => {
