@@ -36,6 +36,7 @@ import { type StripeTwin, startStripeTwin } from '../twins/stripe';
 import { ApiServer } from './api-server';
 import { type LocalEnvironment, physicalResources, resolveValue } from './intrinsics';
 import { type FunctionSpec, LambdaHost } from './lambda-host';
+import { isLambdaInvoke, lambdaInvokeListener } from './lambda-invoke';
 import { OperationsStatus } from './operations-status';
 import { seedStripeCatalog } from './seed-stripe-catalog';
 import { SqsPoller } from './sqs-poller';
@@ -223,9 +224,11 @@ export class LocalRuntime {
     // Queue URLs carry the endpoint's port, so the SQS engine is made once the port is known.
     let services: ReturnType<typeof jsonProtocolListener> | undefined;
     const describeStacks = cloudFormationListener(() => (this.stack ? [this.stack] : []));
+    const invokeFunction = lambdaInvokeListener(() => this.lambda);
     const aws = createServer((req, res) => {
       if (req.url?.startsWith('/_local/faults')) void this.handleFaultsRequest(req, res);
       else if (isQueryRequest(req)) void describeStacks(req, res);
+      else if (isLambdaInvoke(req)) void invokeFunction(req, res);
       else if (services) void services(req, res);
       else res.writeHead(503).end();
     });

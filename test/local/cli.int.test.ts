@@ -1,5 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalRuntime } from '../../local/runtime/runtime';
@@ -266,6 +267,23 @@ describe('npx revbridge against the local runtime', () => {
     expect(runtime.status().events.events.replayed).toBeGreaterThan(replayedBefore);
     expect(netsuite().writeCount('invoice', invoiceId)).toBe(1);
     expect(netsuite().writeCount('customerPayment', `pi_${invoiceId}`)).toBe(1);
+  });
+
+  it("invokes a template's function through Lambda Invoke on the local endpoint (reconcile's way when the flow is a function)", async () => {
+    const lambda = new LambdaClient({ ...local, endpoint: runtime.awsUrl });
+    const name = runtime
+      .status()
+      .functions.map((fn) => String(fn.name))
+      .find((fn) => fn.includes('PostInvoice'));
+    const answer = await lambda.send(
+      new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode('{"Records":[]}') }),
+    );
+    expect(answer.FunctionError).toBeUndefined();
+    expect(JSON.parse(new TextDecoder().decode(answer.Payload))).toEqual({ batchItemFailures: [] });
+    await expect(lambda.send(new InvokeCommand({ FunctionName: 'nope' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    lambda.destroy();
   });
 
   it('says what is wrong with bad usage, and that the local stack has no reconciliation flow yet', async () => {
