@@ -258,6 +258,7 @@ const trail = async (context: Context): Promise<void> => {
       idempotency: resources.idempotencyTable,
     },
     requireArg(context, 1, 'id to trace (deal, invoice or customer)'),
+    { sfn: clients.sfn, stateMachineArns: resources.stateMachines.map((machine) => machine.arn) },
   );
   print(context, result, () =>
     [

@@ -1,3 +1,4 @@
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { scanAll } from './tables';
 
@@ -11,8 +12,8 @@ import { scanAll } from './tables';
 
 export interface TrailStep {
   readonly at: string;
-  readonly kind: 'event' | 'link' | 'exception';
-  /** The flow (events, exceptions) or the system the id is in (links). */
+  readonly kind: 'event' | 'link' | 'exception' | 'execution';
+  /** The flow (events, exceptions), the system the id is in (links) or the state machine. */
   readonly system: string;
   readonly id: string;
   readonly detail: string;
@@ -63,10 +64,65 @@ export const trailOf = async (
   id: string,
 ): Promise<TrailStep[]> => (await fullTrail(documents, tables, id)).steps as TrailStep[];
 
+/** Step Functions access for the sagas an event started (its outcome names the execution). */
+export interface ExecutionSource {
+  readonly sfn: SFNClient;
+  readonly stateMachineArns: readonly string[];
+}
+
+interface ExecutionFound {
+  readonly machine: string;
+  readonly name: string;
+  readonly status: string;
+  readonly startDate: string;
+  readonly error?: string | undefined;
+  /** `{ erpCustomer: '123', subscription: 'sub_...' }`: each step result's `id`. */
+  readonly ids: Record<string, string>;
+}
+
+/** The execution of one of the machines with this name, with the ids its steps produced. */
+const findExecution = async (source: ExecutionSource, name: string): Promise<ExecutionFound | undefined> => {
+  for (const machineArn of source.stateMachineArns) {
+    const executionArn = `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    const execution = await source.sfn
+      .send(new DescribeExecutionCommand({ executionArn }))
+      .catch((error: unknown) => {
+        if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return undefined;
+        throw error;
+      });
+    if (!execution) continue;
+    // The latest state's output holds every step's result (ResultPath `$.<step>`), each with its id.
+    const { events = [] } = await source.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 50 }),
+    );
+    const exited = events.find((event) => event.stateExitedEventDetails?.output);
+    const ids: Record<string, string> = {};
+    try {
+      const output = JSON.parse(exited?.stateExitedEventDetails?.output ?? '{}') as Record<string, unknown>;
+      for (const [key, value] of Object.entries(output)) {
+        const id = (value as { id?: unknown } | null)?.id;
+        if (typeof id === 'string') ids[key] = id;
+      }
+    } catch {
+      // An output that is not JSON names no ids.
+    }
+    return {
+      machine: machineArn.slice(machineArn.lastIndexOf(':') + 1),
+      name,
+      status: String(execution.status),
+      startDate: execution.startDate?.toISOString() ?? '',
+      error: execution.error,
+      ids,
+    };
+  }
+  return undefined;
+};
+
 export const fullTrail = async (
   documents: DynamoDBDocumentClient,
   tables: { links: string; exceptions: string; idempotency?: string | undefined },
   id: string,
+  executionSource?: ExecutionSource,
 ): Promise<Trail> => {
   const [links, exceptions, records] = await Promise.all([
     scanAll(documents, tables.links),
@@ -77,26 +133,43 @@ export const fullTrail = async (
   const known = new Set([id]);
   const followLinks = () => {
     for (let hop = 0; hop < 3; hop += 1) {
-      for (const link of links.map(linkParts)) {
-        if (known.has(link.id)) known.add(link.targetId);
+      for (const item of links) {
+        const link = linkParts(item);
+        if (known.has(link.id) || known.has(String(item.recordedBy))) {
+          known.add(link.id);
+          known.add(link.targetId);
+        }
         if (known.has(link.targetId)) known.add(link.id);
       }
     }
   };
   followLinks();
-  // An event names the ids in its data (its customer, its deal): it belongs to the trail of each of
-  // those, but what it adds (the customer of an invoice) does not pull in that customer's other events.
+  // The entity's own ids (its links, the ids its saga produced). An event naming one of them in its
+  // data (an invoice of the deal's subscription) belongs to the trail; what such an event adds (the
+  // invoice's customer) does not pull in that customer's other events.
   const root = new Set(known);
   const concerns = (record: HandledRecord) =>
     known.has(record.eventId) ||
     known.has(record.correlationId) ||
     Object.values(record.outcome).some((value) => typeof value === 'string' && known.has(value)) ||
     Object.values(record.ids ?? {}).some((value) => root.has(value));
-  for (let round = 0; round < 2; round += 1) {
+  const executions = new Map<string, ExecutionFound>();
+  for (let round = 0; round < 3; round += 1) {
     for (const record of handled.filter(concerns)) {
       known.add(record.eventId);
       known.add(record.correlationId);
       for (const value of Object.values(record.ids ?? {})) known.add(value);
+      const name = record.outcome.executionName;
+      if (executionSource && typeof name === 'string' && !executions.has(name)) {
+        const execution = await findExecution(executionSource, name);
+        if (execution) {
+          executions.set(name, execution);
+          for (const value of Object.values(execution.ids)) {
+            root.add(value);
+            known.add(value);
+          }
+        }
+      }
     }
     followLinks();
   }
@@ -124,6 +197,15 @@ export const fullTrail = async (
       detail: `${link.entity} ${link.system} ${link.id} → ${link.target} ${link.targetId} (by ${String(item.recordedBy ?? '?')})`,
     });
   }
+  for (const execution of executions.values()) {
+    steps.push({
+      at: execution.startDate,
+      kind: 'execution',
+      system: execution.machine,
+      id: execution.name,
+      detail: `${execution.status}${execution.error ? ` (${execution.error})` : ''} ${describeOutcome(execution.ids)}`,
+    });
+  }
   for (const record of handled.filter(concerns)) {
     steps.push({
       at: record.handledAt,
@@ -143,9 +225,19 @@ export const fullTrail = async (
       detail: `${String(item.code)}: ${String(item.message)} (${String(item.status)}${item.replays ? `, replayed ${String(item.replays)}×` : ''})`,
     });
   }
+  const lineage = [
+    ...ids.values(),
+    ...[...executions.values()].flatMap((execution) =>
+      Object.entries(execution.ids).map(([entity, value]) => ({
+        entity,
+        system: execution.machine,
+        id: value,
+      })),
+    ),
+  ];
   return {
     id,
-    ids: [...ids.values()].sort((a, b) => `${a.entity}${a.system}`.localeCompare(`${b.entity}${b.system}`)),
+    ids: lineage.sort((a, b) => `${a.entity}${a.system}`.localeCompare(`${b.entity}${b.system}`)),
     steps: steps.sort((a, b) => a.at.localeCompare(b.at)),
   };
 };

@@ -13,7 +13,7 @@ export class OperationsStatus {
 
   async read(trailId?: string) {
     this.clients ??= operatorClients({ endpoint: this.awsUrl(), localCredentials: true });
-    const { documents, cloudformation } = this.clients;
+    const { documents, cloudformation, sfn } = this.clients;
     try {
       const resources = await findResources(cloudformation);
       const exceptions = await listExceptions(documents, resources.exceptionsTable);
@@ -26,6 +26,7 @@ export class OperationsStatus {
               idempotency: resources.idempotencyTable,
             },
             trailId,
+            { sfn, stateMachineArns: resources.stateMachines.map((machine) => machine.arn) },
           )
         : undefined;
       return { exceptions, ...(trail ? { trail } : {}) };

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { quoteToCash } from '../../local/demo';
 import type { LocalRuntime } from '../../local/runtime/runtime';
 import { renderStatus } from '../../local/runtime/status-table';
 import { main } from '../../ops/cli';
@@ -227,6 +228,27 @@ describe('npx revbridge against the local runtime', () => {
     const text = await revbridge('trail', invoiceId);
     expect(text.out).toContain(`Trail of ${invoiceId}`);
   });
+
+  it("shows a deal's trail: its saga, the ids it made in each system, and the invoice that came back", async () => {
+    const checks: { what: string; ok: boolean }[] = [];
+    await quoteToCash(runtime, (what, ok) => checks.push({ what, ok }));
+    expect(checks.filter((check) => !check.ok)).toEqual([]);
+    const execution = runtime.stepFunctions.snapshot().executions.find((e) => e.status === 'SUCCEEDED');
+    const dealId = String(execution?.name.split('-')[1]);
+    const trail = await json<{
+      ids: { entity: string; system: string; id: string }[];
+      steps: { kind: string; system: string; id: string; detail: string }[];
+    }>('trail', dealId);
+    expect(trail.ids.map((entry) => entry.entity)).toEqual(
+      expect.arrayContaining(['erpCustomer', 'billingCustomer', 'subscription', 'salesOrder']),
+    );
+    const kinds = trail.steps.map((step) => `${step.kind} ${step.system}`);
+    expect(kinds).toEqual(expect.arrayContaining(['event start-deal-saga', 'event post-invoice']));
+    expect(trail.steps).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'execution', id: execution?.name })]),
+    );
+    expect(trail.steps.find((step) => step.kind === 'execution')?.detail).toMatch(/^SUCCEEDED/);
+  }, 90_000);
 
   it('shows the exceptions with flow, code and reason, and the trail of an id, in the local status', async () => {
     const response = await fetch(`${runtime.apiUrl}/_local/status?trail=${invoiceId}`);
