@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { HandledEvent } from '../lambdas/shared/event-consumer';
 import { scanAll } from './tables';
 
 /**
@@ -26,17 +27,8 @@ export interface Trail {
   readonly steps: readonly TrailStep[];
 }
 
-interface HandledRecord {
-  readonly flow: string;
-  readonly eventId: string;
-  readonly type: string;
-  readonly correlationId: string;
-  readonly causationId: string | null;
-  readonly occurredAt: string;
-  readonly ids?: Record<string, string>;
-  readonly handledAt: string;
-  readonly outcome: Record<string, unknown>;
-}
+/** Records written before the data ids were kept have none. */
+type HandledRecord = Omit<HandledEvent, 'ids'> & { readonly ids?: HandledEvent['ids'] };
 
 const handledOf = (item: Record<string, unknown>): HandledRecord | undefined => {
   const data = item.data as { handled?: HandledRecord } | undefined;

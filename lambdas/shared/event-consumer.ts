@@ -46,13 +46,24 @@ export interface HandledEvent {
   readonly outcome: Record<string, unknown>;
 }
 
-/** The top-level string fields of an event's data named `id` or `...Id`: ids, never other data. */
-const idsOf = (data: unknown): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries((data ?? {}) as Record<string, unknown>).filter(
-      (entry): entry is [string, string] => typeof entry[1] === 'string' && /^(id|.+Id)$/.test(entry[0]),
-    ),
-  );
+const ID_KEY = /^(id|.+Id)$/;
+
+/**
+ * The ids an event's data names: string fields called `id` or `...Id`, at the top and one object
+ * down (`customer.billingId`). Ids only, never other data.
+ */
+const idsOf = (data: unknown): Record<string, string> => {
+  const ids: Record<string, string> = {};
+  for (const [key, value] of Object.entries((data ?? {}) as Record<string, unknown>)) {
+    if (typeof value === 'string' && ID_KEY.test(key)) ids[key] = value;
+    else if (value && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [inner, innerValue] of Object.entries(value as Record<string, unknown>)) {
+        if (typeof innerValue === 'string' && ID_KEY.test(inner)) ids[`${key}.${inner}`] = innerValue;
+      }
+    }
+  }
+  return ids;
+};
 
 export interface EventConsumerOptions<T extends EventType, R> {
   /** The canonical event type the queue carries. */

@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ConcurrencyLeases } from '../../lambdas/adapters/aws/concurrency-leases';
@@ -126,6 +127,35 @@ describe('the event consumer', () => {
     expect(seen).toEqual([event.id]);
     expect(w.described).toEqual([{ outcome: 'posted' }]);
     expect(w.visibilityChanges()).toEqual([]);
+  });
+
+  it("keeps the handled event's ids and outcome in its idempotency record for the operator's trail, never its data", async () => {
+    const w = consumerWorld('billing.invoice.finalized', async () => ({ outcome: 'posted' as const }), {
+      describe: () => ({ outcome: 'posted', skipped: undefined }),
+    });
+    const event = invoiceFinalizedEvent();
+    await w.run(batchOf(recordOf(event)));
+    const saved = dynamo
+      .commandCalls(UpdateItemCommand)
+      .map((call) => call.args[0].input.ExpressionAttributeValues);
+    const data = unmarshall(saved.find((values) => values?.[':response_data'])?.[':response_data']?.M ?? {});
+    expect(data.result).toEqual({ outcome: 'posted' });
+    expect(data.handled).toEqual({
+      flow: 'test-flow',
+      eventId: event.id,
+      type: 'billing.invoice.finalized',
+      correlationId: event.correlationId,
+      causationId: event.causationId,
+      occurredAt: event.occurredAt,
+      ids: {
+        id: event.data.id,
+        'customer.billingId': event.data.customer.billingId,
+        subscriptionId: String(event.data.subscriptionId),
+      },
+      handledAt: expect.any(String),
+      outcome: { outcome: 'posted' },
+    });
+    expect(JSON.stringify(data.handled)).not.toContain(String(event.data.total));
   });
 
   it('opens an exception for a permanent failure and completes the record without retry', async () => {
