@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from './config';
+import { operatorCli } from './demo/operator';
 import { LocalRuntime } from './runtime/runtime';
 import { ensureSynthesized } from './runtime/synth';
 
@@ -294,6 +295,8 @@ const main = async (): Promise<number> => {
       `customers: ${customers.map((customer) => `${customer.externalId ?? '?'} (#${customer.id})`).join(', ')}`,
     );
     check('one ERP customer per billing customer', customers.length === 3);
+
+    await operatorCli(runtime, check, { step, info }, events[0]?.data.object.id ?? '');
 
     step('Metrics and alarms');
     const final = runtime.status();
