@@ -184,8 +184,11 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
     }
     logger.appendKeys({ correlationId: event.correlationId, eventId: event.id });
     try {
-      const { result, handled } = await handleOnce(event);
-      logger.info('event handled', handled.outcome);
+      const stored = await handleOnce(event);
+      // A record saved before the trail was kept holds the bare result (a redelivery within 7 days).
+      const handled = (stored as { handled?: HandledEvent }).handled;
+      const result = handled ? stored.result : (stored as unknown as R | ExceptionOutcome);
+      logger.info('event handled', handled?.outcome ?? options.describe(result, event));
       return result;
     } catch (error) {
       const delay = retryDelaySeconds(error, receiveCountOf(record), options.retryPolicy);

@@ -1,8 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ConcurrencyLeases } from '../../lambdas/adapters/aws/concurrency-leases';
@@ -156,6 +161,29 @@ describe('the event consumer', () => {
       outcome: { outcome: 'posted' },
     });
     expect(JSON.stringify(data.handled)).not.toContain(String(event.data.total));
+  });
+
+  it('completes a redelivered event whose idempotency record was saved before the trail was kept', async () => {
+    const seen: string[] = [];
+    const w = consumerWorld('billing.invoice.finalized', async (event) => {
+      seen.push(event.id);
+      return { outcome: 'posted' as const };
+    });
+    dynamo.on(PutItemCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'exists',
+        $metadata: {},
+        Item: marshall({
+          id: 'consumer#hash',
+          status: 'COMPLETED',
+          expiration: Math.floor(Date.now() / 1000) + 3600,
+          data: { outcome: 'posted' },
+        }),
+      }),
+    );
+    expect(await w.run(batchOf(recordOf(invoiceFinalizedEvent())))).toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual([]);
+    expect(w.described).toEqual([{ outcome: 'posted' }]);
   });
 
   it('opens an exception for a permanent failure and completes the record without retry', async () => {
