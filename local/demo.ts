@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from './config';
+import { operatorCli } from './demo/operator';
 import { subscriptionChanges } from './demo/subscriptions';
 import { LocalRuntime } from './runtime/runtime';
 import { ensureSynthesized } from './runtime/synth';
@@ -298,6 +299,7 @@ const main = async (): Promise<number> => {
     );
     check('one ERP customer per billing customer', customers.length === 3);
 
+    await operatorCli(runtime, check, { step, info }, events[0]?.data.object.id ?? '');
     await subscriptionChanges(runtime, check, { step, info });
 
     step('Metrics and alarms');

@@ -12,6 +12,7 @@ import { EventFlow, FlowPlatform } from '../constructs/event-flow';
 import { ExceptionsTable } from '../constructs/exceptions-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { LinksTable } from '../constructs/links-table';
+import { OperatorOutputs } from '../constructs/operator-outputs';
 import { RevbridgeFunction } from '../constructs/revbridge-function';
 import { vendorSecrets } from '../constructs/vendor-secrets';
 import { WebhookApi } from '../constructs/webhook-api';
@@ -311,5 +312,6 @@ export class RevbridgeStack extends Stack {
       webhookVendors: ['stripe', 'salesforce', 'hubspot'],
       graphs: platform.graphs,
     });
+    new OperatorOutputs(this, 'Operator');
   }
 }

@@ -1,7 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ConcurrencyLeases } from '../../lambdas/adapters/aws/concurrency-leases';
@@ -126,6 +132,58 @@ describe('the event consumer', () => {
     expect(seen).toEqual([event.id]);
     expect(w.described).toEqual([{ outcome: 'posted' }]);
     expect(w.visibilityChanges()).toEqual([]);
+  });
+
+  it("keeps the handled event's ids and outcome in its idempotency record for the operator's trail, never its data", async () => {
+    const w = consumerWorld('billing.invoice.finalized', async () => ({ outcome: 'posted' as const }), {
+      describe: () => ({ outcome: 'posted', skipped: undefined }),
+    });
+    const event = invoiceFinalizedEvent();
+    await w.run(batchOf(recordOf(event)));
+    const saved = dynamo
+      .commandCalls(UpdateItemCommand)
+      .map((call) => call.args[0].input.ExpressionAttributeValues);
+    const data = unmarshall(saved.find((values) => values?.[':response_data'])?.[':response_data']?.M ?? {});
+    expect(data.result).toEqual({ outcome: 'posted' });
+    expect(data.handled).toEqual({
+      flow: 'test-flow',
+      eventId: event.id,
+      type: 'billing.invoice.finalized',
+      correlationId: event.correlationId,
+      causationId: event.causationId,
+      occurredAt: event.occurredAt,
+      ids: {
+        id: event.data.id,
+        'customer.billingId': event.data.customer.billingId,
+        subscriptionId: String(event.data.subscriptionId),
+      },
+      handledAt: expect.any(String),
+      outcome: { outcome: 'posted' },
+    });
+    expect(JSON.stringify(data.handled)).not.toContain(String(event.data.total));
+  });
+
+  it('completes a redelivered event whose idempotency record was saved before the trail was kept', async () => {
+    const seen: string[] = [];
+    const w = consumerWorld('billing.invoice.finalized', async (event) => {
+      seen.push(event.id);
+      return { outcome: 'posted' as const };
+    });
+    dynamo.on(PutItemCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'exists',
+        $metadata: {},
+        Item: marshall({
+          id: 'consumer#hash',
+          status: 'COMPLETED',
+          expiration: Math.floor(Date.now() / 1000) + 3600,
+          data: { outcome: 'posted' },
+        }),
+      }),
+    );
+    expect(await w.run(batchOf(recordOf(invoiceFinalizedEvent())))).toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual([]);
+    expect(w.described).toEqual([{ outcome: 'posted' }]);
   });
 
   it('opens an exception for a permanent failure and completes the record without retry', async () => {
