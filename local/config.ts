@@ -80,7 +80,16 @@ export const crmTwinCustomFields = {
       'Sales_Order_Id__c',
       'Revbridge_Status__c',
     ],
-    Account: ['Tax_Id__c', 'Billing_Email__c', 'Subsidiary__c'],
+    Account: [
+      'Tax_Id__c',
+      'Billing_Email__c',
+      'Subsidiary__c',
+      // The dunning flag (cdk.json `dunning.salesforce`).
+      { name: 'Amount_Past_Due__c', type: 'currency' },
+      { name: 'Payment_Attempts__c', type: 'double' },
+      { name: 'Next_Payment_Retry__c', type: 'date' },
+      'Failed_Invoice_Id__c',
+    ],
   },
   hubspot: {
     deals: [
@@ -90,7 +99,16 @@ export const crmTwinCustomFields = {
       'revbridge_sales_order_id',
       'revbridge_status',
     ],
-    companies: ['tax_id', 'billing_email', 'subsidiary'],
+    companies: [
+      'tax_id',
+      'billing_email',
+      'subsidiary',
+      // The dunning flag (cdk.json `dunning.hubspot`).
+      { name: 'revbridge_amount_past_due', type: 'number' },
+      { name: 'revbridge_payment_attempts', type: 'number' },
+      { name: 'revbridge_next_payment_retry', type: 'date' },
+      'revbridge_failed_invoice_id',
+    ],
   },
 } as const;
 

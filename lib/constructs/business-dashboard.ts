@@ -18,6 +18,8 @@ export interface BusinessDashboardProps {
   readonly syncLatencyObjective: Duration;
   /** Rejected webhooks in 5 minutes that count as a spike. @default 10 */
   readonly rejectedWebhookSpike?: number;
+  /** Failed payments (dunning) in 5 minutes that count as a spike. @default 20 */
+  readonly paymentsFailedSpike?: number;
   /** Platform alarms (DLQs, queue ages) shown beside the business ones. @default none */
   readonly platformAlarms?: readonly IAlarm[];
 }
@@ -78,6 +80,12 @@ export class BusinessDashboard extends Construct {
         props.syncLatencyObjective.toMilliseconds(),
         { evaluationPeriods: 2, above: true },
       ),
+      alarm(
+        'PaymentsFailedSpikeAlarm',
+        'Many customer payments failed in 5 minutes: a card processor or billing problem rather than customers. Each failing invoice has an open exception and a flag on its CRM account.',
+        businessMetric('flag-dunning', 'PaymentsFailed', 'Sum'),
+        props.paymentsFailedSpike ?? 20,
+      ),
       // Logical ids kept from the first release: the Stripe one has no vendor in its name.
       ...[
         ['RejectedWebhooksAlarm', 'stripe'],
@@ -107,6 +115,18 @@ export class BusinessDashboard extends Construct {
           businessMetric('post-invoice', 'InvoicePostingFailed', 'Sum'),
           businessMetric('apply-payment', 'PaymentsApplied', 'Sum'),
           businessMetric('apply-payment', 'PaymentApplicationFailed', 'Sum'),
+        ],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Dunning',
+        left: [
+          businessMetric('flag-dunning', 'PaymentsFailed', 'Sum'),
+          businessMetric('flag-dunning', 'PaymentsRecovered', 'Sum'),
+        ],
+        right: [
+          businessMetric('flag-dunning', 'AmountAtRisk', 'Sum'),
+          businessMetric('flag-dunning', 'AmountRecovered', 'Sum'),
         ],
         width: 12,
       }),

@@ -306,9 +306,59 @@ export class RevbridgeStack extends Stack {
       { maxConcurrency: 2 },
     );
 
+    // Flow 4, payment failed → dunning signal: the CRM account flagged, one exception per invoice,
+    // cleared when the invoice is paid. One queue carries both event types, so one customer's state
+    // is written by one flow.
+    const dunningConfig = config.dunning;
+    const flagDunning = new RevbridgeFunction(this, 'FlagDunning', {
+      feature: 'flag-dunning',
+      logRetention,
+      timeout: Duration.seconds(30),
+      environment: {
+        ...crmEnvironment,
+        DUNNING_MAPPING: JSON.stringify({
+          salesforce: {
+            amountDue: dunningConfig.salesforce.amountDueField,
+            attemptCount: dunningConfig.salesforce.attemptCountField,
+            nextRetryDate: dunningConfig.salesforce.nextRetryDateField,
+            ...optional('invoiceId', dunningConfig.salesforce.invoiceIdField),
+          },
+          hubspot: {
+            amountDue: dunningConfig.hubspot.amountDueProperty,
+            attemptCount: dunningConfig.hubspot.attemptCountProperty,
+            nextRetryDate: dunningConfig.hubspot.nextRetryDateProperty,
+            ...optional('invoiceId', dunningConfig.hubspot.invoiceIdProperty),
+          },
+        }),
+      },
+    });
+    salesforceAccessToken.grantRead(flagDunning);
+    hubspotAccessToken.grantRead(flagDunning);
+    links.bind(flagDunning, 'readwrite');
+    exceptions.grantResolve(flagDunning);
+    const dunning = eventConsumer(
+      'FlagDunningConsumer',
+      flagDunning,
+      {
+        rule: 'PaymentFailedRule',
+        sources: ['revbridge.stripe'],
+        detailType: 'billing.payment.failed',
+        description: 'Failed billing payments to the dunning consumer',
+      },
+      // Payment failures and payments are one CRM write each at most.
+      { maxConcurrency: 2 },
+    );
+    backbone.routeToQueue(
+      'InvoicePaidToDunningRule',
+      { source: ['revbridge.stripe'], detailType: ['billing.invoice.paid'] },
+      dunning.queue,
+      'Paid billing invoices to the dunning consumer, to clear a flag',
+    );
+
     new BusinessDashboard(this, 'Business', {
       dashboardName: `revbridge-${config.stage}`,
       syncLatencyObjective: Duration.seconds(config.syncLatencyObjectiveSeconds),
+      paymentsFailedSpike: config.dunning.paymentsFailedSpike,
       platformAlarms: [
         invoices.dlqAlarm,
         invoices.ageAlarm,
@@ -317,6 +367,8 @@ export class RevbridgeStack extends Stack {
         backbone.targetDlqAlarm,
         dealsWon.dlqAlarm,
         dealsWon.ageAlarm,
+        dunning.dlqAlarm,
+        dunning.ageAlarm,
         quoteToCash.failedAlarm,
         quoteToCash.timedOutAlarm,
       ],

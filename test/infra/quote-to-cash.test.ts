@@ -228,7 +228,8 @@ describe('the quote-to-cash configuration', () => {
 
   it('declares in the local CRM twins every field the dev stage reads and writes', () => {
     const { salesforce, hubspot } = devConfig();
-    const accountFields: readonly string[] = crmTwinCustomFields.salesforce.Account;
+    const nameOf = (spec: string | { name: string }) => (typeof spec === 'string' ? spec : spec.name);
+    const accountFields = crmTwinCustomFields.salesforce.Account.map(nameOf);
     for (const field of [
       salesforce.accountTaxIdField,
       salesforce.accountEmailField,
@@ -236,7 +237,7 @@ describe('the quote-to-cash configuration', () => {
     ]) {
       if (field) expect(accountFields).toContain(field);
     }
-    const companyProperties: readonly string[] = crmTwinCustomFields.hubspot.companies;
+    const companyProperties = crmTwinCustomFields.hubspot.companies.map(nameOf);
     for (const property of [
       hubspot.companyTaxIdProperty,
       hubspot.companyEmailProperty,
