@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from './config';
+import { dunning } from './demo/dunning';
 import { LocalRuntime } from './runtime/runtime';
 import { ensureSynthesized } from './runtime/synth';
 
@@ -311,6 +312,9 @@ const main = async (): Promise<number> => {
       'no alarm is in ALARM',
       final.alarms.every((alarm) => alarm.state !== 'ALARM'),
     );
+
+    step('A failed payment flags the CRM account; its later success clears it (dunning)');
+    await dunning(runtime, check, info);
   } finally {
     await runtime.stop();
   }
