@@ -215,12 +215,11 @@ const linkedAccounts = async (
 };
 
 const writeFlag = async (
-  event: DunningEvent,
+  accounts: readonly { crm: Crm; id: string }[],
   invoices: DunningState['invoices'],
   deps: FlagDunningDeps,
 ): Promise<Crm[]> => {
   const flag = accountFlag(invoices);
-  const accounts = await linkedAccounts(event, deps);
   for (const account of accounts) {
     if (account.crm === 'salesforce')
       await deps.crm.salesforce.updateAccount(account.id, flagFields(deps.mapping.salesforce, flag));
@@ -236,7 +235,7 @@ const describeFailure = (entry: InvoiceDunning, invoiceId: string, accounts: rea
     entry.nextPaymentAttemptAt
       ? `next retry ${entry.nextPaymentAttemptAt.slice(0, 10)}`
       : 'no retry scheduled',
-    accounts.length > 0 ? `(flagged in ${accounts.join(' and ')})` : '(no CRM account is linked)',
+    accounts.length > 0 ? `(flagging ${accounts.join(' and ')})` : '(no CRM account is linked)',
   ].join(' ');
 
 /**
@@ -253,19 +252,28 @@ export const flagDunning = async (event: DunningEvent, deps: FlagDunningDeps): P
   if (decision.kind === 'ignore') return { outcome: 'ignored', invoiceId, reason: decision.reason };
   const { entry } = decision;
 
+  // Paid, but it never failed: no flag and no exception to clear, and no CRM call.
+  if (entry.status === 'paid' && entry.openedBy === null)
+    return { outcome: 'ignored', invoiceId, reason: 'never-failed' };
+  const linked = await linkedAccounts(event, deps);
   if (entry.status === 'failing') {
-    const accounts = await writeFlag(event, invoices, deps);
     const firstFailure = entry.openedBy === event.id;
+    // Opened before the CRM is written: finance sees the failure even if the CRM refuses the flag.
     if (firstFailure) {
       await reportException(
         deps,
         FLOW,
         'PaymentFailed',
-        describeFailure(entry, invoiceId, accounts),
+        describeFailure(
+          entry,
+          invoiceId,
+          linked.map((account) => account.crm),
+        ),
         event,
         invoiceKey(invoiceId),
       );
     }
+    const accounts = await writeFlag(linked, invoices, deps);
     return {
       outcome: 'flagged',
       invoiceId,
@@ -278,9 +286,7 @@ export const flagDunning = async (event: DunningEvent, deps: FlagDunningDeps): P
     };
   }
 
-  // Paid. An invoice that never failed has no flag and no exception: nothing to clear.
-  if (entry.openedBy === null) return { outcome: 'ignored', invoiceId, reason: 'never-failed' };
-  const accounts = await writeFlag(event, invoices, deps);
+  const accounts = await writeFlag(linked, invoices, deps);
   const exceptionResolved = await deps.exceptions.resolve(dunningExceptionId(invoiceId), event.id);
   return {
     outcome: 'cleared',
