@@ -1,39 +1,11 @@
 import { devConfig, synthStack } from '../support/synth';
-
-type Resource = { Type: string; Properties?: Record<string, unknown> };
-type Statement = { Action: string | string[]; Resource: unknown };
+import { referencedIds, type Statement, templateReader } from '../support/template';
 
 const { template } = synthStack();
-const resources = template.toJSON().Resources as Record<string, Resource>;
-const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
-const idOf = (prefix: string, type: string): string => {
-  const found = ofType(type).find(([id]) => id.startsWith(prefix));
-  if (!found) throw new Error(`no ${type} ${prefix}`);
-  return found[0];
-};
-
-/** Every logical id a value refers to through Ref or Fn::GetAtt. */
-const referencedIds = (value: unknown, found = new Set<string>()): Set<string> => {
-  if (Array.isArray(value)) for (const item of value) referencedIds(item, found);
-  else if (value && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      if (key === 'Ref' && typeof inner === 'string') found.add(inner);
-      else if (key === 'Fn::GetAtt' && Array.isArray(inner) && typeof inner[0] === 'string')
-        found.add(inner[0]);
-      else referencedIds(inner, found);
-    }
-  }
-  return found;
-};
+const { resources, ofType, idOf, statementsOfFunction } = templateReader(template);
 
 const dunningFunction = resources[idOf('FlagDunning', 'AWS::Lambda::Function')];
-const roleId = [...referencedIds(dunningFunction?.Properties?.Role)][0] ?? '';
-const statements: Statement[] = ofType('AWS::IAM::Policy')
-  .filter(([, policy]) => referencedIds(policy.Properties?.Roles).has(roleId))
-  .flatMap(
-    ([, policy]) =>
-      ((policy.Properties?.PolicyDocument ?? { Statement: [] }) as { Statement: Statement[] }).Statement,
-  );
+const statements: Statement[] = statementsOfFunction('FlagDunning');
 const actionsOn = (resourceId: string): string[] =>
   statements
     .filter((statement) => referencedIds(statement.Resource).has(resourceId))
