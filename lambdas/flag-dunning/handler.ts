@@ -40,7 +40,9 @@ export const handler = eventConsumer({
   retryPolicy: { baseSeconds: 10 },
   handle: async (event) => {
     const result = await flagDunning(event, deps);
-    if (result.outcome === 'flagged') {
+    if (result.outcome === 'flagged' && result.repeated) {
+      metrics.addMetric('DunningFlagsRewritten', MetricUnit.Count, 1);
+    } else if (result.outcome === 'flagged') {
       metrics.addMetric('PaymentsFailed', MetricUnit.Count, 1);
       // Counted once per invoice, on its first failure: later attempts put no new money at risk.
       // Minor units of the invoice's currency (EMF metrics carry no currency).

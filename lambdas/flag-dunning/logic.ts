@@ -58,6 +58,8 @@ export type DunningResult =
       readonly currency: string;
       /** The invoice's first failure: it is newly at risk, and its exception was opened by this event. */
       readonly firstFailure: boolean;
+      /** An attempt already applied under another event id: the CRM was written again, nothing counted. */
+      readonly repeated: boolean;
       readonly exceptionId: string;
       readonly accounts: readonly Crm[];
     }
@@ -89,6 +91,11 @@ type Decision =
   | { readonly kind: 'apply'; readonly entry: InvoiceDunning }
   /** The same event again (a retry after a later step failed): redo the steps, write nothing. */
   | { readonly kind: 'again'; readonly entry: InvoiceDunning }
+  /**
+   * The applied attempt under another event id (an exception replayed once the CRM is fixed): redo the
+   * CRM write, which is what the replay is for; nothing new is counted or opened.
+   */
+  | { readonly kind: 'repeat'; readonly entry: InvoiceDunning }
   | { readonly kind: 'ignore'; readonly reason: 'stale' | 'paid' | 'never-failed' };
 
 /** What one event does to an invoice's dunning state: a pure function of the state and the event. */
@@ -96,6 +103,8 @@ export const decide = (applied: InvoiceDunning | undefined, event: DunningEvent)
   if (applied?.eventId === event.id) return { kind: 'again', entry: applied };
   if (event.type === 'billing.payment.failed') {
     if (applied?.status === 'paid') return { kind: 'ignore', reason: 'paid' };
+    if (applied && event.version === applied.attemptCount && event.occurredAt === applied.occurredAt)
+      return { kind: 'repeat', entry: applied };
     if (applied && !isNewer(event, applied)) return { kind: 'ignore', reason: 'stale' };
     const data = event.data;
     return {
@@ -281,6 +290,7 @@ export const flagDunning = async (event: DunningEvent, deps: FlagDunningDeps): P
       amountDue: entry.amountDue,
       currency: entry.currency,
       firstFailure,
+      repeated: decision.kind === 'repeat',
       exceptionId: dunningExceptionId(invoiceId),
       accounts,
     };

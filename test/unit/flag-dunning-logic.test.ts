@@ -113,6 +113,7 @@ describe('flag-dunning logic', () => {
       amountDue: 1000,
       currency: 'USD',
       firstFailure: true,
+      repeated: false,
       accounts: ['salesforce'],
     });
     expect(t.salesforceWrites).toEqual([
@@ -237,6 +238,20 @@ describe('flag-dunning logic', () => {
     expect(await flagDunning(event, flaky)).toMatchObject({ outcome: 'flagged', firstFailure: true });
     expect(t.salesforceWrites).toHaveLength(1);
     expect(t.opened.size).toBe(1);
+  });
+
+  it('writes the CRM again for a replay of the applied attempt (a new event id), opening nothing new', async () => {
+    const t = setup();
+    await flagDunning(paymentFailedEvent(1), t.deps);
+    const replay = { ...paymentFailedEvent(1), id: `${paymentFailedEvent(1).id}-replay-1` };
+    expect(await flagDunning(replay, t.deps)).toMatchObject({
+      outcome: 'flagged',
+      repeated: true,
+      firstFailure: false,
+    });
+    expect(t.salesforceWrites).toHaveLength(2);
+    expect(t.opened.size).toBe(1);
+    expect(t.published).toHaveLength(1);
   });
 
   it('reads the state again when another writer changed it in between', async () => {
