@@ -66,8 +66,13 @@ export const activatedDeal = async (
  * An invoice Stripe collects itself (`charge_automatically`, so it has a retry schedule), finalized,
  * whose first collection attempt declines: Stripe sends `invoice.payment_failed` with attempt 1.
  */
-export const failedInvoice = async (stripe: Stripe, customerId: string, amount = 5000): Promise<string> => {
-  await stripe.invoiceItems.create({ customer: customerId, amount, currency: 'usd', description: 'Overage' });
+export const failedInvoice = async (
+  stripe: Stripe,
+  customerId: string,
+  amount = 5000,
+  currency = 'usd',
+): Promise<string> => {
+  await stripe.invoiceItems.create({ customer: customerId, amount, currency, description: 'Overage' });
   const invoice = await stripe.invoices.create({
     customer: customerId,
     collection_method: 'charge_automatically',

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Client as HubSpotClient } from '@hubspot/api-client';
 import type { Connection } from 'jsforce';
 import type Stripe from 'stripe';
 import { localSecrets } from '../../local/config';
@@ -242,6 +243,85 @@ describe('dunning in the local runtime', () => {
     await payingCard(invoiceId);
     expect(await accountFlag(salesforce, accountId)).toEqual(CLEARED);
   });
+
+  it('flags a HubSpot company the same way, and clears it once paid', async () => {
+    const hubspot = new HubSpotClient({
+      accessToken: localSecrets().hubspotAccessToken,
+      basePath: runtime.twins.get('hubspot')?.url ?? '',
+    });
+    const company = await hubspot.crm.companies.basicApi.create({
+      properties: {
+        name: 'Globex',
+        address: '1 Globex Way',
+        city: 'Boston',
+        zip: '02110',
+        country: 'US',
+        tax_id: 'US-98-7654321',
+        billing_email: 'ap@globex.example',
+      },
+      associations: [],
+    });
+    const line = await hubspot.crm.lineItems.basicApi.create({
+      properties: { name: 'PLATFORM', hs_sku: 'PLATFORM', quantity: '1', price: '1100' },
+      associations: [],
+    });
+    const deal = await hubspot.crm.deals.basicApi.create({
+      properties: { dealname: 'Globex platform', dealstage: 'contractsent', deal_currency_code: 'USD' },
+      associations: [
+        {
+          to: { id: company.id },
+          types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 5 }],
+        },
+        {
+          to: { id: line.id },
+          types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 19 }],
+        },
+      ],
+    });
+    await hubspot.crm.deals.basicApi.update(deal.id, { properties: { dealstage: 'closedwon' } });
+    let customer: string | null | undefined;
+    await until(
+      async () => {
+        await runtime.hubspot?.flushWebhooks();
+        const read = await hubspot.crm.deals.basicApi.getById(deal.id, [
+          'revbridge_status',
+          'revbridge_billing_customer_id',
+        ]);
+        customer =
+          read.properties.revbridge_status === 'Activated'
+            ? read.properties.revbridge_billing_customer_id
+            : null;
+        return Boolean(customer);
+      },
+      'the HubSpot deal to be activated',
+      60_000,
+    );
+
+    const flagProperties = [
+      'revbridge_amount_past_due',
+      'revbridge_payment_attempts',
+      'revbridge_next_payment_retry',
+      'revbridge_failed_invoice_id',
+    ];
+    const companyFlag = async () =>
+      (await hubspot.crm.companies.basicApi.getById(company.id, flagProperties)).properties;
+    const invoiceId = await failedInvoice(stripe, customer ?? '', 2500);
+    await settle(runtime);
+    const invoice = await stripe.invoices.retrieve(invoiceId);
+    const flagged = await companyFlag();
+    expect(flagged).toMatchObject({
+      revbridge_amount_past_due: '25',
+      revbridge_payment_attempts: '1',
+      revbridge_failed_invoice_id: invoiceId,
+    });
+    expect(String(flagged.revbridge_next_payment_retry)).toContain(
+      isoDate(invoice.next_payment_attempt) ?? '-',
+    );
+
+    await payingCard(invoiceId);
+    const cleared = await companyFlag();
+    for (const name of flagProperties) expect(cleared[name] || null).toBeNull();
+  }, 90_000);
 
   it('opens an exception when Salesforce refuses the flag for good, beside the invoice’s dunning exception', async () => {
     runtime.salesforce?.faults.set({
