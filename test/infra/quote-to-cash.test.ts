@@ -4,6 +4,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { ConfigError, loadStageConfig } from '../../lib/config';
 import { crmTwinCustomFields, stripeCatalogSeed } from '../../local/config';
 import { devConfig, synthStack } from '../support/synth';
+import { referencedIds } from '../support/template';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Statement = { Action: string | string[]; Resource: unknown };
@@ -15,20 +16,6 @@ const idOf = (prefix: string, type: string): string => {
   const found = ofType(type).find(([id]) => id.startsWith(prefix));
   if (!found) throw new Error(`no ${type} ${prefix}`);
   return found[0];
-};
-
-/** Every logical id a value refers to through Ref or Fn::GetAtt. */
-const referencedIds = (value: unknown, found = new Set<string>()): Set<string> => {
-  if (Array.isArray(value)) for (const item of value) referencedIds(item, found);
-  else if (value && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      if (key === 'Ref' && typeof inner === 'string') found.add(inner);
-      else if (key === 'Fn::GetAtt' && Array.isArray(inner) && typeof inner[0] === 'string')
-        found.add(inner[0]);
-      else referencedIds(inner, found);
-    }
-  }
-  return found;
 };
 
 const statementsOfRole = (roleId: string): Statement[] =>
