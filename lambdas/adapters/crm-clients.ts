@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { CrmClient, Deal } from '../domain/deal';
+import type { CrmClient, Deal, DealFieldWriter } from '../domain/deal';
 import { nonEmpty } from '../shared/env';
 import { loadSecret } from '../shared/secrets';
 import { HubSpotCrmClient } from './hubspot/crm-client';
@@ -68,7 +68,7 @@ export const crmClientsOf = (env: CrmEnv): { salesforce: SalesforceCrmClient; hu
   return { salesforce, hubspot };
 };
 
-export const crmClientsFromEnv = (env: CrmEnv): ((crm: Deal['crm']) => CrmClient) => {
+export const crmClientsFromEnv = (env: CrmEnv): ((crm: Deal['crm']) => CrmClient & DealFieldWriter) => {
   const { salesforce, hubspot } = crmClientsOf(env);
   return (crm) => (crm === 'salesforce' ? salesforce : hubspot);
 };

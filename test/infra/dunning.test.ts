@@ -1,8 +1,8 @@
 import { devConfig, synthStack } from '../support/synth';
-import { referencedIds, type Statement, templateReader } from '../support/template';
+import { referencedIds, type Statement, templateQueries } from '../support/template';
 
 const { template } = synthStack();
-const { resources, ofType, idOf, statementsOfFunction } = templateReader(template);
+const { resources, ofType, idOf, statementsOfFunction } = templateQueries(template);
 
 const dunningFunction = resources[idOf('FlagDunning', 'AWS::Lambda::Function')];
 const statements: Statement[] = statementsOfFunction('FlagDunning');

@@ -1,6 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import { ConfigError, loadStageConfig } from '../../lib/config';
 
-/** Reading a synthesized template in infra tests: resources by type and by logical id prefix, and refs. */
+/** Reading a synthesized template by what its resources refer to, for the infra tests. */
 
 export type Resource = { Type: string; Properties?: Record<string, unknown> };
 export type Statement = { Action: string | string[]; Resource: unknown };
@@ -19,15 +20,16 @@ export const referencedIds = (value: unknown, found = new Set<string>()): Set<st
   return found;
 };
 
-export const templateReader = (template: Template) => {
+export const templateQueries = (template: Template) => {
   const resources = template.toJSON().Resources as Record<string, Resource>;
   const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+  /** The logical id of the resource of this type whose id starts with `prefix`. */
   const idOf = (prefix: string, type: string): string => {
     const found = ofType(type).find(([id]) => id.startsWith(prefix));
-    if (!found) throw new Error(`no ${type} whose id starts with ${prefix}`);
+    if (!found) throw new Error(`no ${type} ${prefix}`);
     return found[0];
   };
-  /** The IAM statements of the role a function runs as. */
+  /** The IAM statements of the role of the function whose id starts with `prefix`. */
   const statementsOfFunction = (prefix: string): Statement[] => {
     const fn = resources[idOf(prefix, 'AWS::Lambda::Function')];
     const roleId = [...referencedIds(fn?.Properties?.Role)][0] ?? '';
@@ -39,4 +41,15 @@ export const templateReader = (template: Template) => {
       );
   };
   return { resources, ofType, idOf, statementsOfFunction };
+};
+
+/** The message of the ConfigError a stage configuration fails with ('' if it loads). */
+export const configErrorOf = (stage: string, stages: unknown): string => {
+  try {
+    loadStageConfig(stage, stages);
+    return '';
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.message;
+  }
 };
