@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from './config';
+import { dunning } from './demo/dunning';
 import { operatorCli } from './demo/operator';
 import { subscriptionChanges } from './demo/subscriptions';
 import { LocalRuntime } from './runtime/runtime';
@@ -318,6 +319,9 @@ const main = async (): Promise<number> => {
       'no alarm is in ALARM',
       final.alarms.every((alarm) => alarm.state !== 'ALARM'),
     );
+
+    step('A failed payment flags the CRM account; its later success clears it (dunning)');
+    await dunning(runtime, check, info);
   } finally {
     await runtime.stop();
   }

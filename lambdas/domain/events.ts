@@ -76,6 +76,21 @@ export const paymentSchema = z.object({
 });
 export type Payment = z.infer<typeof paymentSchema>;
 
+/**
+ * A failed collection attempt on an invoice (`billing.payment.failed`): what the dunning flow flags in
+ * the CRM. The envelope's `version` is the attempt count, so attempts order by it (and by `occurredAt`
+ * between two events of one attempt); `nextPaymentAttemptAt` is null when the billing system will not
+ * retry (no retry schedule, or its last retry failed).
+ */
+export const paymentFailedSchema = z.object({
+  ...paymentSchema.shape,
+  /** What is still owed on the invoice. */
+  amountDue: minorUnitsSchema,
+  nextPaymentAttemptAt: z.nullable(isoTimestamp),
+  invoiceNumber: z.nullable(z.string()),
+});
+export type PaymentFailed = z.infer<typeof paymentFailedSchema>;
+
 export const creditNoteSchema = z.object({
   id: z.string(),
   number: z.nullable(z.string()),
@@ -171,7 +186,7 @@ export type ExceptionOpened = z.infer<typeof exceptionSchema>;
 const dataSchemas = {
   'billing.invoice.finalized': invoiceSchema,
   'billing.invoice.paid': paymentSchema,
-  'billing.payment.failed': paymentSchema,
+  'billing.payment.failed': paymentFailedSchema,
   'billing.credit_note.created': creditNoteSchema,
   'billing.subscription.created': subscriptionSchema,
   'billing.subscription.updated': subscriptionSchema,

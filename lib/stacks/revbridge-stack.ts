@@ -225,6 +225,58 @@ export class RevbridgeStack extends Stack {
       ],
     });
 
+    // Flow 4, payment failed → dunning signal: the customer's CRM account flagged, one exception per
+    // invoice, both cleared when the invoice is paid. Both event types share one queue, so one flow
+    // owns a customer's dunning state (kept in the links table, with conditional writes).
+    const { dunning } = config;
+    const optional = (name: string, value: string | undefined) => (value ? { [name]: value } : {});
+    const flagDunning = new EventFlow(this, 'FlagDunning', {
+      platform,
+      feature: 'flag-dunning',
+      description: 'Failed and paid billing invoices to the dunning consumer (CRM flag and exception)',
+      events: {
+        sources: ['revbridge.stripe'],
+        detailTypes: ['billing.payment.failed', 'billing.invoice.paid'],
+      },
+      crm: true,
+      links: 'readwrite',
+      timeout: Duration.seconds(30),
+      environment: {
+        DUNNING_MAPPING: JSON.stringify({
+          salesforce: {
+            amountDue: dunning.salesforce.amountDueField,
+            attemptCount: dunning.salesforce.attemptCountField,
+            nextRetryDate: dunning.salesforce.nextRetryDateField,
+            ...optional('invoiceId', dunning.salesforce.invoiceIdField),
+          },
+          hubspot: {
+            amountDue: dunning.hubspot.amountDueProperty,
+            attemptCount: dunning.hubspot.attemptCountProperty,
+            nextRetryDate: dunning.hubspot.nextRetryDateProperty,
+            ...optional('invoiceId', dunning.hubspot.invoiceIdProperty),
+          },
+        }),
+      },
+      alarms: [
+        {
+          id: 'PaymentsFailedSpikeAlarm',
+          description:
+            'Many customer payments failed in 5 minutes: more likely a card processor or billing problem than the customers. Each failing invoice has an open exception and a flag on its CRM account.',
+          metricName: 'PaymentsFailed',
+          threshold: dunning.paymentsFailedSpike,
+        },
+      ],
+      graphs: [
+        { title: 'Dunning: payments failed and recovered', metrics: ['PaymentsFailed', 'PaymentsRecovered'] },
+        {
+          title: 'Dunning: amount at risk and recovered (minor units)',
+          metrics: ['AmountAtRisk', 'AmountRecovered'],
+        },
+      ],
+    });
+    // It resolves the exceptions it opened once their invoice is paid.
+    exceptions.grantResolve(flagDunning.fn);
+
     // Flow 1, deal won → contract activated: a Standard workflow per deal version.
     const q2c = config.quoteToCash;
     const sagaSteps = new RevbridgeFunction(this, 'QuoteToCashSteps', {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ConfigError, loadStageConfig } from '../../lib/config';
 import { devConfig, synthStack } from '../support/synth';
+import { referencedIds } from '../support/template';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
@@ -10,20 +11,6 @@ const { template, outdir } = synthStack();
 const resources = template.toJSON().Resources as Resources;
 const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
 const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
-
-/** Every logical id a value refers to through Ref or Fn::GetAtt. */
-const referencedIds = (value: unknown, found = new Set<string>()): Set<string> => {
-  if (Array.isArray(value)) for (const item of value) referencedIds(item, found);
-  else if (value && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      if (key === 'Ref' && typeof inner === 'string') found.add(inner);
-      else if (key === 'Fn::GetAtt' && Array.isArray(inner) && typeof inner[0] === 'string')
-        found.add(inner[0]);
-      else referencedIds(inner, found);
-    }
-  }
-  return found;
-};
 
 const logicalIdOf = (pathPart: string, type: string): string => {
   const match = ofType(type).find(([id]) => id.startsWith(pathPart));

@@ -428,3 +428,36 @@ describe("a flow's permanent failure through the consumer", () => {
     expect(started).toEqual([]);
   });
 });
+
+describe('an event consumer of several event types', () => {
+  it('runs the work for each type its queue carries and sends any other type on to the DLQ', async () => {
+    const seen: string[] = [];
+    const w = consumerWorld<'billing.invoice.paid' | 'billing.payment.failed', { outcome: 'seen' }>(
+      'billing.invoice.paid',
+      async (event) => {
+        seen.push(event.type);
+        return { outcome: 'seen' as const };
+      },
+      { type: ['billing.invoice.paid', 'billing.payment.failed'] },
+    );
+    const failed = parseEvent(
+      mapStripeEvent(
+        parseStripeEvent(
+          stripeEventFor('invoice.payment_failed', vendorJson('stripe/resources/invoice.json')),
+        ),
+        'acct_test',
+      ),
+      'billing.payment.failed',
+    );
+    expect(
+      await w.run(
+        batchOf(
+          recordOf(invoicePaidEvent(), 1, 'msg-paid'),
+          recordOf(failed, 1, 'msg-failed'),
+          recordOf(invoiceFinalizedEvent(), 1, 'msg-finalized'),
+        ),
+      ),
+    ).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-finalized' }] });
+    expect(seen).toEqual(['billing.invoice.paid', 'billing.payment.failed']);
+  });
+});

@@ -65,6 +65,29 @@ describe('Stripe events to canonical events', () => {
     expect(failed.data.failureReason).not.toBeNull();
   });
 
+  it('gives a payment failure what dunning needs: amount due, attempts as its version, and the next retry', () => {
+    const failed = parseEvent(
+      map(
+        stripeEventFor('invoice.payment_failed', {
+          ...invoice,
+          attempt_count: 3,
+          amount_remaining: 700,
+          next_payment_attempt: 1_722_213_254,
+        }),
+      ),
+      'billing.payment.failed',
+    );
+    expect(failed.version).toBe(3);
+    expect(failed.data).toMatchObject({
+      invoiceId: invoice.id,
+      attemptCount: 3,
+      amountDue: 700,
+      nextPaymentAttemptAt: '2024-07-29T00:34:14.000Z',
+    });
+    const last = map(stripeEventFor('invoice.payment_failed', { ...invoice, next_payment_attempt: null }));
+    expect(parseEvent(last, 'billing.payment.failed').data.nextPaymentAttemptAt).toBeNull();
+  });
+
   it('maps Stripe’s credit note sample to a canonical credit note', () => {
     const note = vendorJson('stripe/resources/credit_note.json');
     const event = parseEvent(map(stripeEventFor('credit_note.created', note)), 'billing.credit_note.created');

@@ -7,6 +7,7 @@ import {
   type EventType,
   type Invoice,
   type Payment,
+  type PaymentFailed,
   type Subscription,
 } from '../../domain/events';
 import { PermanentError } from '../../shared/errors';
@@ -114,6 +115,14 @@ const mapPayment = (invoice: StripeInvoice, failed: boolean): Payment => ({
   attemptCount: invoice.attempt_count ?? 0,
 });
 
+/** Stripe sets `next_payment_attempt` while its retry schedule (Smart Retries or a custom one) has one left. */
+const mapPaymentFailed = (invoice: StripeInvoice): PaymentFailed => ({
+  ...mapPayment(invoice, true),
+  amountDue: invoice.amount_remaining ?? invoice.amount_due,
+  nextPaymentAttemptAt: isoOrNull(invoice.next_payment_attempt),
+  invoiceNumber: invoice.number ?? null,
+});
+
 const mapCreditNote = (value: unknown): CreditNote => {
   const note = parseWith(stripeCreditNoteSchema, value, 'data.object');
   return {
@@ -186,15 +195,15 @@ export const mapStripeEvent = (event: StripeEvent, account: string): CanonicalEv
       const invoice = parseWith(stripeInvoiceSchema, object, 'data.object');
       return { ...envelope, type, correlationId: invoice.id, data: mapInvoice(invoice) };
     }
-    case 'billing.invoice.paid':
+    case 'billing.invoice.paid': {
+      const invoice = parseWith(stripeInvoiceSchema, object, 'data.object');
+      return { ...envelope, type, correlationId: invoice.id, data: mapPayment(invoice, false) };
+    }
     case 'billing.payment.failed': {
       const invoice = parseWith(stripeInvoiceSchema, object, 'data.object');
-      return {
-        ...envelope,
-        type,
-        correlationId: invoice.id,
-        data: mapPayment(invoice, type === 'billing.payment.failed'),
-      };
+      // The attempt count is the failure's version: a late delivery of an earlier attempt is older.
+      const version = Math.max(1, invoice.attempt_count ?? 1);
+      return { ...envelope, version, type, correlationId: invoice.id, data: mapPaymentFailed(invoice) };
     }
     case 'billing.credit_note.created': {
       const data = mapCreditNote(object);

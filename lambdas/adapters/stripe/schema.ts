@@ -61,7 +61,9 @@ export const stripeInvoiceSchema = z.object({
   tax: nullish(z.int()),
   amount_due: z.int(),
   amount_paid: z.int(),
+  amount_remaining: nullish(z.int()),
   attempt_count: nullish(z.int()),
+  next_payment_attempt: nullish(unixSeconds),
   subscription: nullish(expandable),
   parent: nullish(
     z.object({ subscription_details: nullish(z.object({ subscription: nullish(expandable) })) }),
