@@ -32,8 +32,8 @@ export interface ExceptionOutcome {
 }
 
 export interface EventConsumerOptions<T extends EventType, R> {
-  /** The canonical event type the queue carries. */
-  readonly type: T;
+  /** The canonical event type the queue carries, or the types when it carries several. */
+  readonly type: T | readonly T[];
   /** The flow's name: the exceptions it opens carry it, and their ids derive from it and the event id. */
   readonly flow: string;
   /**
@@ -74,6 +74,7 @@ export interface EventConsumerOptions<T extends EventType, R> {
  */
 export const eventConsumer = <T extends EventType, R>(options: EventConsumerOptions<T, R>) => {
   const { logger } = options;
+  const types: readonly T[] = typeof options.type === 'string' ? [options.type] : options.type;
   const delayRedelivery = redelivery(new SQSClient({}), options.queueUrl, (error) =>
     logger.warn('could not delay redelivery', { error: safeMessage(error) }),
   );
@@ -112,7 +113,7 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
   const processRecord = async (record: SQSRecord) => {
     let event: CanonicalEvent<T>;
     try {
-      event = parseEvent(busMessageSchema.parse(JSON.parse(record.body)).detail, options.type);
+      event = parseEvent(busMessageSchema.parse(JSON.parse(record.body)).detail, ...types);
     } catch (error) {
       logger.error('malformed message, sending it on to the DLQ', {
         messageId: record.messageId,
