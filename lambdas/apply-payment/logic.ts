@@ -3,8 +3,7 @@ import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { NetSuiteClient } from '../adapters/netsuite/client';
 import { type NetSuiteMapping, toNetSuitePayment } from '../adapters/netsuite/map';
 import { type CanonicalEvent, followUpEvent, type PaymentApplied } from '../domain/events';
-import { awaitLinked, INVOICE_NOT_POSTED } from '../shared/awaited-link';
-import { PermanentError } from '../shared/errors';
+import { awaitPostedInvoice, INVOICE_NOT_POSTED } from '../shared/awaited-link';
 
 export const FLOW = 'apply-payment';
 
@@ -47,22 +46,11 @@ export const applyPayment = async (
   if (payment.amount <= 0) return { outcome: 'nothing-to-apply' };
   const externalId = paymentExternalId(event);
   const paymentKey = { entity: 'payment', system: 'stripe', id: externalId } as const;
-  const [linkedInvoiceId, erpCustomerId, linkedPaymentId] = await deps.links.find([
-    { key: { entity: 'invoice', system: 'stripe', id: payment.invoiceId }, target: 'netsuite' },
-    { key: { entity: 'customer', system: 'stripe', id: payment.customerBillingId }, target: 'netsuite' },
-    { key: paymentKey, target: 'netsuite' },
-  ]);
-  const erpInvoiceId = awaitLinked(
-    linkedInvoiceId,
-    INVOICE_NOT_POSTED,
-    `invoice ${payment.invoiceId} is not posted to the ERP yet`,
-  );
-  if (!erpCustomerId) {
-    // Flow 2 links the customer before the invoice, so a posted invoice without one is a data fault.
-    throw new PermanentError(`customer ${payment.customerBillingId} has no ERP link`, {
-      code: 'CustomerNotLinked',
-    });
-  }
+  const {
+    erpInvoiceId,
+    erpCustomerId,
+    linkedId: linkedPaymentId,
+  } = await awaitPostedInvoice(deps.links, payment, paymentKey);
 
   const alreadyApplied = linkedPaymentId !== undefined;
   let erpPaymentId = linkedPaymentId;

@@ -3,7 +3,7 @@ import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { NetSuiteClient } from '../adapters/netsuite/client';
 import { type NetSuiteMapping, toNetSuiteCreditMemo } from '../adapters/netsuite/map';
 import { type CanonicalEvent, type CreditMemoPosted, type CreditNote, followUpEvent } from '../domain/events';
-import { awaitLinked, INVOICE_NOT_POSTED } from '../shared/awaited-link';
+import { awaitLinked, awaitPostedInvoice, INVOICE_NOT_POSTED } from '../shared/awaited-link';
 import { PermanentError } from '../shared/errors';
 
 export const FLOW = 'post-credit-memo';
@@ -58,22 +58,11 @@ const createMemo = async (
   deps: PostCreditMemoDeps,
 ): Promise<PostCreditMemoResult> => {
   const note = event.data;
-  const [linkedInvoiceId, erpCustomerId, linkedMemoId] = await deps.links.find([
-    { key: { entity: 'invoice', system: 'stripe', id: note.invoiceId }, target: 'netsuite' },
-    { key: { entity: 'customer', system: 'stripe', id: note.customerBillingId }, target: 'netsuite' },
-    { key: creditNoteKey(note), target: 'netsuite' },
-  ]);
-  const erpInvoiceId = awaitLinked(
-    linkedInvoiceId,
-    INVOICE_NOT_POSTED,
-    `invoice ${note.invoiceId} is not posted to the ERP yet`,
-  );
-  if (!erpCustomerId) {
-    // Flow 2 links the customer before the invoice, so a posted invoice without one is a data fault.
-    throw new PermanentError(`customer ${note.customerBillingId} has no ERP link`, {
-      code: 'CustomerNotLinked',
-    });
-  }
+  const {
+    erpInvoiceId,
+    erpCustomerId,
+    linkedId: linkedMemoId,
+  } = await awaitPostedInvoice(deps.links, note, creditNoteKey(note));
 
   const alreadyPosted = linkedMemoId !== undefined;
   let erpCreditMemoId = linkedMemoId;

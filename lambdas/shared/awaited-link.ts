@@ -1,4 +1,5 @@
-import { TransientError } from './errors';
+import type { LinkKey, LinksRepository } from '../adapters/aws/links-repository';
+import { PermanentError, TransientError } from './errors';
 import type { RetryPolicy } from './sqs-retry';
 
 /**
@@ -32,3 +33,32 @@ export const retryPolicyAwaiting = (baseSeconds: number, awaitingCodes: readonly
   baseSeconds,
   baseSecondsByCode: Object.fromEntries(awaitingCodes.map((code) => [code, AWAIT_BASE_SECONDS])),
 });
+
+/**
+ * The ERP ids of the billing invoice a document (a payment, a credit note) depends on, and the ERP id
+ * already linked to the document itself, in one read of the links table. An invoice not posted yet
+ * makes the record wait (`INVOICE_NOT_POSTED`); a posted invoice whose customer has no link is a data
+ * fault (flow 2 links the customer before the invoice).
+ */
+export const awaitPostedInvoice = async (
+  links: LinksRepository,
+  billing: { readonly invoiceId: string; readonly customerBillingId: string },
+  document: LinkKey,
+): Promise<{ erpInvoiceId: string; erpCustomerId: string; linkedId: string | undefined }> => {
+  const [linkedInvoiceId, erpCustomerId, linkedId] = await links.find([
+    { key: { entity: 'invoice', system: 'stripe', id: billing.invoiceId }, target: 'netsuite' },
+    { key: { entity: 'customer', system: 'stripe', id: billing.customerBillingId }, target: 'netsuite' },
+    { key: document, target: 'netsuite' },
+  ]);
+  const erpInvoiceId = awaitLinked(
+    linkedInvoiceId,
+    INVOICE_NOT_POSTED,
+    `invoice ${billing.invoiceId} is not posted to the ERP yet`,
+  );
+  if (!erpCustomerId) {
+    throw new PermanentError(`customer ${billing.customerBillingId} has no ERP link`, {
+      code: 'CustomerNotLinked',
+    });
+  }
+  return { erpInvoiceId, erpCustomerId, linkedId };
+};
