@@ -8,6 +8,7 @@ import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from './config';
 import { creditNoteToCreditMemo } from './demo/credit-notes';
+import { subscriptionChanges } from './demo/subscriptions';
 import { LocalRuntime } from './runtime/runtime';
 import { ensureSynthesized } from './runtime/synth';
 
@@ -19,6 +20,8 @@ import { ensureSynthesized } from './runtime/synth';
  *    A credit note on that invoice becomes a NetSuite credit memo; voiding it voids the memo.
  * 2. Stripe `invoice.finalized` webhooks signed with the official SDK (one delivered twice, one
  *    tampered with) each reach the ERP exactly once.
+ * 3. The contract changes in billing (local/demo/subscriptions.ts): a seat increase in Stripe reaches
+ *    the ERP sales order and the opportunity, then a cancellation closes the rest of the order.
  */
 
 // Stripe's own invoice sample, kept in the project (test/fixtures/vendors/SOURCES.md).
@@ -297,6 +300,8 @@ const main = async (): Promise<number> => {
       `customers: ${customers.map((customer) => `${customer.externalId ?? '?'} (#${customer.id})`).join(', ')}`,
     );
     check('one ERP customer per billing customer', customers.length === 3);
+
+    await subscriptionChanges(runtime, check, { step, info });
 
     step('Metrics and alarms');
     const final = runtime.status();

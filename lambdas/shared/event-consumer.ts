@@ -33,7 +33,7 @@ export interface ExceptionOutcome {
 }
 
 export interface EventConsumerOptions<T extends EventType, R> {
-  /** The canonical event type the queue carries, or the types when it carries several. */
+  /** The canonical event type the queue carries, or the types when its rule matches several. */
   readonly type: T | readonly T[];
   /** The flow's name: the exceptions it opens carry it, and their ids derive from it and the event id. */
   readonly flow: string;
@@ -160,12 +160,14 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
     try {
       release = await lease.acquire(Date.now() + Math.min(LEASE_WAIT_MS, remaining / 2), remaining + 5_000);
     } catch (error) {
-      const delay = retryDelaySeconds(error, 1, options.retryPolicy);
-      logger.warn('no lease for the batch, returning it to the queue', {
-        error: safeMessage(error),
-        retryInSeconds: delay,
-      });
-      await Promise.all(event.Records.map((record) => delayRedelivery(record, delay)));
+      // The flow's own backoff per record: a stalled account must not exhaust the receives sooner
+      // than the account's errors themselves would.
+      logger.warn('no lease for the batch, returning it to the queue', { error: safeMessage(error) });
+      await Promise.all(
+        event.Records.map((record) =>
+          delayRedelivery(record, retryDelaySeconds(error, receiveCountOf(record), options.retryPolicy)),
+        ),
+      );
       return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
     }
     try {

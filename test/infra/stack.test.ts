@@ -212,6 +212,7 @@ describe('the revbridge stack', () => {
         'ApplyPayment',
         'PostCreditMemo',
         'PostInvoice',
+        'SyncSubscription',
       ]);
     });
 
