@@ -16,6 +16,7 @@ export const EVENT_TYPES = [
   'billing.invoice.paid',
   'billing.payment.failed',
   'billing.credit_note.created',
+  'billing.credit_note.voided',
   'billing.subscription.created',
   'billing.subscription.updated',
   'billing.subscription.canceled',
@@ -23,6 +24,8 @@ export const EVENT_TYPES = [
   'contract.activated',
   'erp.invoice.posted',
   'erp.payment.applied',
+  'erp.credit_memo.posted',
+  'erp.credit_memo.voided',
   'ops.exception.opened',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -91,15 +94,31 @@ export const paymentFailedSchema = z.object({
 });
 export type PaymentFailed = z.infer<typeof paymentFailedSchema>;
 
+/** A credit note line: what it credits, before tax. `invoiceLineId` names the invoice line it credits, if any. */
+export const creditNoteLineSchema = z.object({
+  id: z.string(),
+  invoiceLineId: z.nullable(z.string()),
+  description: z.nullable(z.string()),
+  quantity: z.nullable(z.int()),
+  amount: minorUnitsSchema,
+});
+
 export const creditNoteSchema = z.object({
   id: z.string(),
   number: z.nullable(z.string()),
   invoiceId: z.string(),
   customerBillingId: z.string(),
   currency: currencySchema,
+  status: z.string(),
+  lines: z.array(creditNoteLineSchema),
+  subtotal: minorUnitsSchema,
+  tax: minorUnitsSchema,
   total: minorUnitsSchema,
+  /** The part that reduced what was left to pay on the invoice; the rest was refunded or credited to the customer. */
+  prePaymentAmount: minorUnitsSchema,
   reason: z.nullable(z.string()),
   issuedAt: isoTimestamp,
+  voidedAt: z.nullable(isoTimestamp),
 });
 export type CreditNote = z.infer<typeof creditNoteSchema>;
 
@@ -173,6 +192,19 @@ export const paymentAppliedSchema = z.object({
 });
 export type PaymentApplied = z.infer<typeof paymentAppliedSchema>;
 
+/** A billing credit note as an ERP credit memo, created from (and applied to) the ERP invoice it credits. */
+export const creditMemoPostedSchema = z.object({
+  creditNoteId: z.string(),
+  invoiceId: z.string(),
+  erpCreditMemoId: z.string(),
+  erpInvoiceId: z.string(),
+  total: minorUnitsSchema,
+  /** What the memo applies to the invoice; the rest stays as credit on the customer. */
+  applied: minorUnitsSchema,
+  currency: currencySchema,
+});
+export type CreditMemoPosted = z.infer<typeof creditMemoPostedSchema>;
+
 export const exceptionSchema = z.object({
   exceptionId: z.string(),
   flow: z.string(),
@@ -188,6 +220,7 @@ const dataSchemas = {
   'billing.invoice.paid': paymentSchema,
   'billing.payment.failed': paymentFailedSchema,
   'billing.credit_note.created': creditNoteSchema,
+  'billing.credit_note.voided': creditNoteSchema,
   'billing.subscription.created': subscriptionSchema,
   'billing.subscription.updated': subscriptionSchema,
   'billing.subscription.canceled': subscriptionSchema,
@@ -195,6 +228,8 @@ const dataSchemas = {
   'contract.activated': contractActivatedSchema,
   'erp.invoice.posted': invoicePostedSchema,
   'erp.payment.applied': paymentAppliedSchema,
+  'erp.credit_memo.posted': creditMemoPostedSchema,
+  'erp.credit_memo.voided': creditMemoPostedSchema,
   'ops.exception.opened': exceptionSchema,
 } as const satisfies Record<EventType, z.ZodMiniType>;
 

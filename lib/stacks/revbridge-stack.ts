@@ -277,6 +277,38 @@ export class RevbridgeStack extends Stack {
     // It resolves the exceptions it opened once their invoice is paid.
     exceptions.grantResolve(flagDunning.fn);
 
+    // Flow 5a, credit note → ERP credit memo: created from and applied to the posted ERP invoice; a
+    // voided credit note voids the memo. Stripe is read for the products of the invoice lines credited.
+    new EventFlow(this, 'PostCreditMemo', {
+      platform,
+      feature: 'post-credit-memo',
+      description: 'Billing credit notes to ERP credit memos',
+      events: {
+        sources: ['revbridge.stripe'],
+        detailTypes: ['billing.credit_note.created', 'billing.credit_note.voided'],
+      },
+      netsuite: { mapping: invoiceMapping },
+      stripe: true,
+      links: 'readwrite',
+      // A credit note may wait for its invoice, a void for its memo (3 s doubling per receive): ten
+      // receives give it ~25 minutes before the DLQ.
+      maxReceiveCount: Math.max(config.queues.maxReceiveCount, 10),
+      alarms: [
+        {
+          id: 'CreditMemoPostingFailedAlarm',
+          description: exceptionOpened('A credit note could not be posted or voided in the ERP'),
+          metricName: 'CreditMemoPostingFailed',
+          threshold: 1,
+        },
+      ],
+      graphs: [
+        {
+          title: 'Credit memos in the ERP',
+          metrics: ['CreditMemosPosted', 'CreditMemosVoided', 'CreditMemoPostingFailed'],
+        },
+      ],
+    });
+
     // Flow 1, deal won → contract activated: a Standard workflow per deal version.
     const q2c = config.quoteToCash;
     const sagaSteps = new RevbridgeFunction(this, 'QuoteToCashSteps', {

@@ -40,8 +40,9 @@ describe('the revbridge stack', () => {
       (id) => {
         const queue = resources[id];
         const isDlq = dlqIds.has(id);
-        // Payments may wait for their invoice, so their queue allows 10 receives; the others the stage's 5.
-        const receives = id.startsWith('ApplyPaymentConsumer') ? 10 : 5;
+        // Payments and credit notes may wait for their invoice (a void for its memo), so their queues
+        // allow 10 receives; the others the stage's 5.
+        const receives = /^(ApplyPayment|PostCreditMemo)Consumer/.test(id) ? 10 : 5;
         if (!isDlq) expect(queue?.Properties?.RedrivePolicy).toMatchObject({ maxReceiveCount: receives });
         expect(queue?.Properties?.MessageRetentionPeriod).toBe(FOURTEEN_DAYS);
         expect(queue?.Properties?.SqsManagedSseEnabled).toBe(true);
@@ -112,6 +113,22 @@ describe('the revbridge stack', () => {
       });
     });
 
+    it('routes created and voided credit notes from Stripe to the credit memo queue, and nothing else', () => {
+      const [ruleId, rule] =
+        ofType('AWS::Events::Rule').find(([, candidate]) =>
+          JSON.stringify(candidate.Properties?.EventPattern).includes('billing.credit_note.created'),
+        ) ?? [];
+      expect(rule?.Properties?.EventPattern).toEqual({
+        source: ['revbridge.stripe'],
+        'detail-type': ['billing.credit_note.created', 'billing.credit_note.voided'],
+      });
+      const targets = (rule?.Properties?.Targets ?? []) as { Arn: unknown }[];
+      expect([...referencedIds(targets.map((target) => target.Arn))]).toEqual([
+        expect.stringMatching(/^PostCreditMemoConsumerQueue/),
+      ]);
+      expect(ruleId).toBeDefined();
+    });
+
     it('archives every revbridge event for replay', () => {
       template.hasResourceProperties('AWS::Events::Archive', {
         EventPattern: { source: [{ prefix: 'revbridge.' }] },
@@ -180,6 +197,7 @@ describe('the revbridge stack', () => {
     it('finds the queue consumers that call NetSuite', () => {
       expect(netsuiteConsumers.map((consumer) => consumer.fnId?.replace(/Function.*$/, '')).sort()).toEqual([
         'ApplyPayment',
+        'PostCreditMemo',
         'PostInvoice',
         'SyncSubscription',
       ]);
@@ -278,6 +296,22 @@ describe('the revbridge stack', () => {
       ]);
     });
 
+    it('lets the credit memo function touch only its tables, queue, bus, NetSuite and Stripe API secrets and logs', () => {
+      const { touched } = policyOfFunction('PostCreditMemo');
+      expect(touched.has(logicalIdOf('StripeWebhookSecret', 'AWS::SecretsManager::Secret'))).toBe(false);
+      expect(touched.has(logicalIdOf('SalesforceAccessToken', 'AWS::SecretsManager::Secret'))).toBe(false);
+      expect(touched.has(logicalIdOf('NetSuiteCredentials', 'AWS::SecretsManager::Secret'))).toBe(true);
+      expect(touched.has(logicalIdOf('StripeApiKey', 'AWS::SecretsManager::Secret'))).toBe(true);
+      const kinds = new Set([...touched].map((id) => resources[id]?.Type));
+      expect([...kinds].sort()).toEqual([
+        'AWS::DynamoDB::Table',
+        'AWS::Events::EventBus',
+        'AWS::Logs::LogGroup',
+        'AWS::SQS::Queue',
+        'AWS::SecretsManager::Secret',
+      ]);
+    });
+
     it('never grants a wildcard action', () => {
       for (const [, policy] of ofType('AWS::IAM::Policy')) {
         const statements = (
@@ -357,6 +391,7 @@ describe('the revbridge stack', () => {
     it.each([
       ['post-invoice', 'InvoicePostingFailed'],
       ['apply-payment', 'PaymentApplicationFailed'],
+      ['post-credit-memo', 'CreditMemoPostingFailed'],
       ['ingest-stripe', 'WebhooksRejected'],
       ['ingest-salesforce', 'WebhooksRejected'],
       ['ingest-hubspot', 'WebhooksRejected'],

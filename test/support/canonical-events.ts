@@ -86,6 +86,31 @@ export const paymentFailedEvent = (
     { id: options.id ?? `evt_failed_${attempt}`, created: options.created ?? 1_721_954_054 + attempt * 60 },
   );
 
+/** Stripe's credit note sample (an invoice line of 11.90 and a custom line of 5.00), as created or voided. */
+export const creditNoteEvent = <T extends 'billing.credit_note.created' | 'billing.credit_note.voided'>(
+  type: T,
+  overrides: Record<string, unknown> = {},
+): CanonicalEvent<T> =>
+  parseEvent(
+    mapStripeEvent(
+      parseStripeEvent(
+        stripeEventFor(
+          type === 'billing.credit_note.created' ? 'credit_note.created' : 'credit_note.voided',
+          {
+            ...vendorJson<Record<string, unknown>>('stripe/resources/credit_note.json'),
+            // The sample's pre/post split is filler; this note reduced what was left to pay by all of it.
+            pre_payment_amount: 1690,
+            post_payment_amount: 0,
+            ...(type === 'billing.credit_note.voided' ? { status: 'void' } : { voided_at: null }),
+            ...overrides,
+          },
+        ),
+      ),
+      'acct_test',
+    ),
+    type,
+  );
+
 export const dealWonEvent = (
   version = '2026-03-01T10:00:00.000+0000',
   id = 'evt_won_1',

@@ -21,7 +21,12 @@ import { FLOW as POST_INVOICE, postInvoice } from '../../lambdas/post-invoice/lo
 import { PermanentError, TransientError } from '../../lambdas/shared/errors';
 import { type EventConsumerOptions, eventConsumer } from '../../lambdas/shared/event-consumer';
 import { FLOW as START_DEAL_SAGA, startDealSaga } from '../../lambdas/start-deal-saga/logic';
-import { dealWonEvent, invoiceFinalizedEvent, invoicePaidEvent } from '../support/canonical-events';
+import {
+  creditNoteEvent,
+  dealWonEvent,
+  invoiceFinalizedEvent,
+  invoicePaidEvent,
+} from '../support/canonical-events';
 import { stripeEventFor, vendorJson } from '../support/fixtures';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -73,7 +78,7 @@ const batchOf = (...records: ReturnType<typeof recordOf>[]): SQSEvent => ({ Reco
 
 /** A consumer with fakes for everything but its own code; records what it did. */
 const consumerWorld = <T extends EventType, R>(
-  type: T,
+  type: T | readonly T[],
   handle: (event: CanonicalEvent<T>) => Promise<R>,
   overrides: Partial<EventConsumerOptions<T, R>> = {},
 ) => {
@@ -281,6 +286,26 @@ describe('the event consumer', () => {
     expect(ran).toBe(false);
     expect(w.visibilityChanges().map((change) => change.VisibilityTimeout)).toEqual([0, 0]);
     expect(w.opened).toEqual([]);
+  });
+});
+
+describe('the event consumer of several event types', () => {
+  it('runs the work for each type it carries, and sends a record of any other type on to the DLQ', async () => {
+    const seen: string[] = [];
+    const w = consumerWorld(['billing.credit_note.created', 'billing.credit_note.voided'], async (event) => {
+      seen.push(event.type);
+      return {};
+    });
+    const response = await w.run(
+      batchOf(
+        recordOf(creditNoteEvent('billing.credit_note.created'), 1, 'msg-1'),
+        recordOf(creditNoteEvent('billing.credit_note.voided'), 1, 'msg-2'),
+        recordOf(invoicePaidEvent(), 1, 'msg-3'),
+      ),
+    );
+    expect(seen).toEqual(['billing.credit_note.created', 'billing.credit_note.voided']);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-3' }] });
+    expect(w.visibilityChanges().map((change) => change.VisibilityTimeout)).toEqual([0]);
   });
 });
 

@@ -94,6 +94,33 @@ describe('Stripe events to canonical events', () => {
     expect(event.data).toMatchObject({ id: note.id, total: note.total, invoiceId: note.invoice });
   });
 
+  it('maps a credit note’s lines, tax and pre-payment part, and credit_note.voided to billing.credit_note.voided', () => {
+    const note = {
+      ...vendorJson<Record<string, unknown>>('stripe/resources/credit_note.json'),
+      status: 'void',
+    };
+    const event = parseEvent(map(stripeEventFor('credit_note.voided', note)), 'billing.credit_note.voided');
+    expect(event.correlationId).toBe('in_1Pgc75B7WZ01zgkWYv4iMwt7');
+    expect(event.data).toMatchObject({
+      status: 'void',
+      subtotal: 1690,
+      tax: 0,
+      total: 1690,
+      voidedAt: '2009-02-13T23:31:30.000Z',
+      lines: [
+        { invoiceLineId: 'il_1Pgc74B7WZ01zgkWWh45tUBA', amount: 1190, quantity: 1 },
+        { invoiceLineId: null, amount: 500, description: 'Service credit' },
+      ],
+    });
+  });
+
+  it('rejects a credit note whose lines do not all fit in the event', () => {
+    const note = vendorJson<{ lines: Record<string, unknown> }>('stripe/resources/credit_note.json');
+    expect(() =>
+      map(stripeEventFor('credit_note.created', { ...note, lines: { ...note.lines, has_more: true } })),
+    ).toThrow(expect.objectContaining({ code: 'CreditNoteLinesTruncated' }));
+  });
+
   it.each([
     ['customer.subscription.created', 'billing.subscription.created'],
     ['customer.subscription.updated', 'billing.subscription.updated'],

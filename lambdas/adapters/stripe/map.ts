@@ -26,6 +26,7 @@ export const STRIPE_EVENT_TYPES: Readonly<Record<string, EventType>> = {
   'invoice.paid': 'billing.invoice.paid',
   'invoice.payment_failed': 'billing.payment.failed',
   'credit_note.created': 'billing.credit_note.created',
+  'credit_note.voided': 'billing.credit_note.voided',
   'customer.subscription.created': 'billing.subscription.created',
   'customer.subscription.updated': 'billing.subscription.updated',
   'customer.subscription.deleted': 'billing.subscription.canceled',
@@ -123,17 +124,45 @@ const mapPaymentFailed = (invoice: StripeInvoice): PaymentFailed => ({
   invoiceNumber: invoice.number ?? null,
 });
 
-const mapCreditNote = (value: unknown): CreditNote => {
+const sumAmounts = (amounts: readonly { amount: number }[]): number =>
+  amounts.reduce((sum, tax) => sum + tax.amount, 0);
+
+export const mapCreditNote = (value: unknown): CreditNote => {
   const note = parseWith(stripeCreditNoteSchema, value, 'data.object');
+  const lines = note.lines?.data ?? [];
+  if (note.lines?.has_more) {
+    // Like an invoice: a memo with only the first page of lines would credit the wrong amount.
+    throw new PermanentError(`credit note ${note.id} has more lines than the event carries`, {
+      code: 'CreditNoteLinesTruncated',
+    });
+  }
+  const subtotal = note.subtotal ?? sumAmounts(lines);
+  const tax = note.total_taxes
+    ? sumAmounts(note.total_taxes)
+    : note.tax_amounts
+      ? sumAmounts(note.tax_amounts)
+      : note.total - subtotal;
   return {
     id: note.id,
     number: note.number ?? null,
     invoiceId: refId(note.invoice),
     customerBillingId: refId(note.customer),
     currency: note.currency.toUpperCase(),
+    status: note.status ?? 'issued',
+    lines: lines.map((line) => ({
+      id: line.id,
+      invoiceLineId: line.invoice_line_item ?? null,
+      description: line.description ?? null,
+      quantity: line.quantity ?? null,
+      amount: line.amount,
+    })),
+    subtotal,
+    tax,
     total: note.total,
+    prePaymentAmount: note.pre_payment_amount ?? (note.type === 'post_payment' ? 0 : note.total),
     reason: note.reason ?? null,
     issuedAt: iso(note.created),
+    voidedAt: isoOrNull(note.voided_at),
   };
 };
 
@@ -205,7 +234,8 @@ export const mapStripeEvent = (event: StripeEvent, account: string): CanonicalEv
       const version = Math.max(1, invoice.attempt_count ?? 1);
       return { ...envelope, version, type, correlationId: invoice.id, data: mapPaymentFailed(invoice) };
     }
-    case 'billing.credit_note.created': {
+    case 'billing.credit_note.created':
+    case 'billing.credit_note.voided': {
       const data = mapCreditNote(object);
       return { ...envelope, type, correlationId: data.invoiceId, data };
     }
