@@ -13,6 +13,8 @@ import { localSecrets } from '../local/config';
 import { LocalRuntime } from '../local/runtime/runtime';
 import { ensureSynthesized } from '../local/runtime/synth';
 import { loadTemplate } from '../local/runtime/template';
+import { benchCost } from './cost';
+import { figures, median, record } from './figures';
 
 /**
  * `npm run bench`: every figure beside its budget. Budgets live here, not in tests, so a slow
@@ -27,32 +29,6 @@ const BUDGETS = {
   runtimeStartMs: 5000,
   flowsPerSecond: 100,
 } as const;
-
-interface Figure {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly budget: number;
-  readonly within: boolean;
-  readonly note?: string;
-}
-
-const figures: Figure[] = [];
-const record = (
-  name: string,
-  value: number,
-  unit: string,
-  budget: number,
-  lowerIsBetter: boolean,
-  note?: string,
-) => {
-  const within = lowerIsBetter ? value <= budget : value >= budget;
-  figures.push({ name, value, unit, budget, within, ...(note ? { note } : {}) });
-  const relation = lowerIsBetter ? '≤' : '≥';
-  process.stdout.write(
-    `${within ? 'ok  ' : 'OVER'}  ${name.padEnd(44)} ${value.toFixed(value < 10 ? 1 : 0).padStart(8)} ${unit.padEnd(8)} budget ${relation} ${budget} ${unit}${note ? `  (${note})` : ''}\n`,
-  );
-};
 
 const LOAD_GENERATOR = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -75,11 +51,6 @@ const { parentPort, workerData } = require('node:worker_threads');
   parentPort.postMessage({ rejected });
 })();
 `;
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 
 /** Module load of a bundle in a fresh Node process, with placeholder values for the template's references. */
 const coldLoadMs = (file: string, environment: Record<string, string>): number => {
@@ -275,12 +246,15 @@ const main = async () => {
   );
   // `npm run bench -- runtime` measures only the local runtime (start-up and throughput).
   const only = process.argv[2];
-  if (only !== undefined && only !== 'runtime' && only !== 'functions') {
-    process.stderr.write(`unknown bench part "${only}": use "functions" or "runtime", or nothing for both\n`);
+  if (only !== undefined && only !== 'runtime' && only !== 'functions' && only !== 'cost') {
+    process.stderr.write(
+      `unknown bench part "${only}": use "functions", "runtime" or "cost", or nothing for all\n`,
+    );
     process.exit(2);
   }
-  if (only !== 'runtime') benchFunctions();
-  if (only !== 'functions') await benchRuntime();
+  if (only === undefined || only === 'functions') benchFunctions();
+  if (only === undefined || only === 'runtime') await benchRuntime();
+  if (only === undefined || only === 'cost') await benchCost(ASSEMBLY);
   const over = figures.filter((figure) => !figure.within);
   process.stdout.write(`\n${figures.length - over.length} within budget, ${over.length} over budget\n`);
   process.exit(over.length === 0 ? 0 : 1);

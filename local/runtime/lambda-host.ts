@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { BillingMeter } from '../aws/billing-meter';
 
 /** A function as the template declares it, with its environment already resolved. */
 export interface FunctionSpec {
@@ -13,6 +14,8 @@ export interface FunctionSpec {
   readonly environment: Record<string, string>;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
+  /** @default 'x86_64' */
+  readonly architecture?: 'arm64' | 'x86_64';
   readonly logGroupName: string;
   /** Execution environments kept at most (Lambda's concurrency for this function locally). */
   readonly maxConcurrency: number;
@@ -29,11 +32,15 @@ export interface LambdaHostOptions {
   readonly onOutput: (fn: FunctionSpec, lines: readonly string[]) => void;
   /** Milliseconds after which to kill an invocation's environment mid-run (a seeded fault), or undefined. */
   readonly crashAfterMs?: (fn: FunctionSpec) => number | undefined;
+  /** Counts each invocation's request and GB-seconds (init included on a cold start). @default none */
+  readonly meter?: BillingMeter;
 }
 
 interface Environment {
   readonly worker: Worker;
   busy: boolean;
+  /** Whether this environment's init phase was billed (with its first invocation). */
+  initBilled?: boolean;
   pending?: { resolve: (result: InvokeResult) => void; timer: NodeJS.Timeout; started: number } | undefined;
 }
 
@@ -209,6 +216,7 @@ export class LambdaHost {
         environment.pending = undefined;
         if (message.initMs !== undefined) state.lastInitMs = message.initMs;
         const durationMs = message.durationMs ?? performance.now() - pending.started;
+        this.bill(state, environment, durationMs, message.initMs);
         pending.resolve(
           message.ok
             ? { ok: true, result: message.result, durationMs }
@@ -223,6 +231,7 @@ export class LambdaHost {
       if (index >= 0) state.environments.splice(index, 1);
       if (pending) {
         clearTimeout(pending.timer);
+        this.bill(state, environment, performance.now() - pending.started);
         pending.resolve({
           ok: false,
           error: { errorType, errorMessage, stack: [] },
@@ -236,6 +245,18 @@ export class LambdaHost {
     return environment;
   }
 
+  private bill(state: FunctionState, environment: Environment, durationMs: number, initMs = 0): void {
+    const { spec } = state;
+    this.options.meter?.lambdaInvocation(
+      spec.name,
+      spec.memoryMb,
+      spec.architecture ?? 'x86_64',
+      durationMs,
+      environment.initBilled ? 0 : initMs,
+    );
+    environment.initBilled = true;
+  }
+
   private run(state: FunctionState, environment: Environment, event: unknown): Promise<InvokeResult> {
     const timeoutMs = state.spec.timeoutSeconds * 1000;
     return new Promise<InvokeResult>((resolve) => {
@@ -247,6 +268,7 @@ export class LambdaHost {
         const index = state.environments.indexOf(environment);
         if (index >= 0) state.environments.splice(index, 1);
         void environment.worker.terminate();
+        this.bill(state, environment, timeoutMs);
         pending?.resolve({
           ok: false,
           error: {
