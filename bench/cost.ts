@@ -214,14 +214,10 @@ export const benchCost = async (assemblyDir: string): Promise<void> => {
         succeeded = await runSagas(runtime, SAGAS, 1);
       });
       if (succeeded !== SAGAS) info(`only ${succeeded} of ${SAGAS} sagas succeeded`);
-      const saga = report(
-        'deal won → contract activated (saga)',
-        sagaUsage,
-        SAGAS,
-        prices,
-        'rest' === api ? 'rest' : 'http',
-        { ingest: 'IngestSalesforce', consumer: 'StartDealSaga' },
-      );
+      const saga = report('deal won → contract activated (saga)', sagaUsage, SAGAS, prices, api, {
+        ingest: 'IngestSalesforce',
+        consumer: 'StartDealSaga',
+      });
       const transitions = costLines(
         { ...emptyUsage(sagaUsage), 'stepfunctions.transitions': sagaUsage['stepfunctions.transitions'] },
         SAGAS,

@@ -1,5 +1,6 @@
 // dynalite (DynamoDB on LevelDB) in its own thread: its request handling and socket writes would
 // otherwise share the runtime's main thread with every other emulator. Plain JavaScript, no loader.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
@@ -28,6 +29,16 @@ db.checkConditional = (data, existingItem) => {
   if (invalid != null && data.TableName)
     bill(data.TableName, 'write', db.capacityUnits(data.Item ?? existingItem, false));
   return invalid;
+};
+/** This thread's CPU time (see lambda-worker.mjs), for the bench's account of where the CPU goes. */
+const threadCpuMs = () => {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 };
 const takeBilled = () => {
   const out = [...billed].map(([key, units]) => {
@@ -108,7 +119,7 @@ parentPort.on('message', (message) => {
     onSocket.close();
     server.close(() => process.exit(0));
   } else if (message === 'billing') {
-    parentPort.postMessage({ billing: takeBilled() });
+    parentPort.postMessage({ billing: takeBilled(), cpuMs: threadCpuMs() });
   } else if (message?.faults) {
     faults = message.faults;
     state = (faults.seed ?? 1) >>> 0;

@@ -41,6 +41,8 @@ interface Environment {
   busy: boolean;
   /** Whether this environment's init phase was billed (with its first invocation). */
   initBilled?: boolean;
+  /** CPU time of the environment's thread, as it last reported it. */
+  cpuMs?: number;
   pending?: { resolve: (result: InvokeResult) => void; timer: NodeJS.Timeout; started: number } | undefined;
 }
 
@@ -67,6 +69,7 @@ const WORKER_FILE = path.join(__dirname, 'lambda-worker.mjs');
 export class LambdaHost {
   private readonly functions = new Map<string, FunctionState>();
   private closed = false;
+  private endedCpuMs = 0;
 
   constructor(
     specs: readonly FunctionSpec[],
@@ -140,6 +143,22 @@ export class LambdaHost {
     return out;
   }
 
+  /**
+   * CPU seconds of the execution environments' threads (each reports its own thread's time with
+   * every result): where the functions' CPU goes, apart from the runtime's. Ended environments keep
+   * counting with what they last reported.
+   */
+  cpuSeconds(): number {
+    let ms = this.endedCpuMs;
+    const seen = new Set<FunctionState>();
+    for (const state of this.functions.values()) {
+      if (seen.has(state)) continue;
+      seen.add(state);
+      for (const env of state.environments) ms += env.cpuMs ?? 0;
+    }
+    return ms / 1000;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const workers = new Set<Worker>();
@@ -202,8 +221,10 @@ export class LambdaHost {
         error?: InvokeResult;
         durationMs?: number;
         initMs?: number;
+        cpuMs?: number;
         output?: string;
       }) => {
+        if (message.cpuMs !== undefined) environment.cpuMs = message.cpuMs;
         if (message.output) {
           this.options.onOutput(
             spec,
@@ -228,7 +249,10 @@ export class LambdaHost {
       const pending = environment.pending;
       environment.pending = undefined;
       const index = state.environments.indexOf(environment);
-      if (index >= 0) state.environments.splice(index, 1);
+      if (index >= 0) {
+        state.environments.splice(index, 1);
+        this.endedCpuMs += environment.cpuMs ?? 0;
+      }
       if (pending) {
         clearTimeout(pending.timer);
         this.bill(state, environment, performance.now() - pending.started);

@@ -1,5 +1,6 @@
 // One Lambda execution environment: a worker thread with its own process.env and module cache,
 // running the bundled handler exactly as it deploys. Plain JavaScript so it needs no loader.
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -46,6 +47,18 @@ for (const name of ['connect', 'createConnection']) {
   net[name] = (...args) =>
     typeof args[0] === 'object' ? original(viaSocket(args[0]), ...args.slice(1)) : original(...args);
 }
+// This thread's own CPU time (utime + stime of /proc/thread-self/stat, in 10 ms ticks), sent with each
+// result so the bench can tell the functions' CPU from the runtime's; undefined where /proc is missing.
+const threadCpuMs = () => {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+};
+
 const initStarted = performance.now();
 const ready = import(pathToFileURL(file).href).then(
   (module) => {
@@ -98,6 +111,7 @@ parentPort.on('message', async (message) => {
       result,
       durationMs: performance.now() - started,
       initMs: loaded.initMs,
+      cpuMs: threadCpuMs(),
       output: takeOutput(),
     });
   } catch (error) {
@@ -107,6 +121,7 @@ parentPort.on('message', async (message) => {
       error: describe(error),
       durationMs: performance.now() - started,
       initMs: loaded.initMs,
+      cpuMs: threadCpuMs(),
       output: takeOutput(),
     });
   }

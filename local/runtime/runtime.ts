@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -141,6 +141,7 @@ export class LocalRuntime {
   /** What AWS would bill for the requests served so far (`billing()` reads it, `resetBilling()` zeroes it). */
   readonly meter = new BillingMeter();
   private queueTimeSkippedMs = 0;
+  private dynamoCpuMs = 0;
   /** The flows as the console draws them, read from the template at start. */
   topology: Topology = { routes: [], rules: [], consumers: [], stateMachines: [], vendorsOf: {} };
   private dynamoWorker: Worker | undefined;
@@ -795,15 +796,29 @@ export class LocalRuntime {
       worker.postMessage('billing');
       for (;;) {
         const [message] = (await once(worker, 'message')) as [
-          { billing?: { table: string; kind: 'read' | 'write'; units: number }[] },
+          { billing?: { table: string; kind: 'read' | 'write'; units: number }[]; cpuMs?: number },
         ];
         if (!message.billing) continue;
+        if (message.cpuMs !== undefined) this.dynamoCpuMs = message.cpuMs;
         for (const { table, kind, units } of message.billing)
           this.meter.add(kind === 'read' ? 'dynamodb.readUnits' : 'dynamodb.writeUnits', units, table);
         break;
       }
     }
     return this.meter.usage();
+  }
+
+  /**
+   * CPU seconds so far of the threads the runtime runs: its main thread (emulators, API, twins), the
+   * DynamoDB thread and the functions' execution environments (Linux /proc; zeros elsewhere).
+   */
+  async cpuSeconds(): Promise<{ main: number; dynamodb: number; functions: number }> {
+    await this.billing();
+    return {
+      main: threadCpuMs() / 1000,
+      dynamodb: this.dynamoCpuMs / 1000,
+      functions: this.lambda.cpuSeconds(),
+    };
   }
 
   /** Starts counting billed requests afresh (after a warm-up, say). */
@@ -842,5 +857,16 @@ export class LocalRuntime {
     if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
   }
 }
+
+/** The calling thread's CPU time in ms (utime + stime in 10 ms ticks), 0 where /proc is missing. */
+const threadCpuMs = (): number => {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+};
 
 export type { IncomingMessage, ServerResponse };
