@@ -1,9 +1,9 @@
 // dynalite (DynamoDB on LevelDB) in its own thread: its request handling and socket writes would
 // otherwise share the runtime's main thread with every other emulator. Plain JavaScript, no loader.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
+import { threadCpuMs } from './thread-cpu.mjs';
 
 // Billed request units, as DynamoDB on-demand counts them: dynalite computes an item's capacity units
 // (writes per 1 KB of the larger of the old and new item, reads per 4 KB, halved when eventually
@@ -29,16 +29,6 @@ db.checkConditional = (data, existingItem) => {
   if (invalid != null && data.TableName)
     bill(data.TableName, 'write', db.capacityUnits(data.Item ?? existingItem, false));
   return invalid;
-};
-/** This thread's CPU time (see lambda-worker.mjs), for the bench's account of where the CPU goes. */
-const threadCpuMs = () => {
-  try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
 };
 const takeBilled = () => {
   const out = [...billed].map(([key, units]) => {

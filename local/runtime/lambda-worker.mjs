@@ -1,9 +1,9 @@
 // One Lambda execution environment: a worker thread with its own process.env and module cache,
 // running the bundled handler exactly as it deploys. Plain JavaScript so it needs no loader.
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
+import { threadCpuMs } from './thread-cpu.mjs';
 
 process.setSourceMapsEnabled?.(true);
 
@@ -47,18 +47,6 @@ for (const name of ['connect', 'createConnection']) {
   net[name] = (...args) =>
     typeof args[0] === 'object' ? original(viaSocket(args[0]), ...args.slice(1)) : original(...args);
 }
-// This thread's own CPU time (utime + stime of /proc/thread-self/stat, in 10 ms ticks), sent with each
-// result so the bench can tell the functions' CPU from the runtime's; undefined where /proc is missing.
-const threadCpuMs = () => {
-  try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
-};
-
 const initStarted = performance.now();
 const ready = import(pathToFileURL(file).href).then(
   (module) => {
@@ -111,6 +99,7 @@ parentPort.on('message', async (message) => {
       result,
       durationMs: performance.now() - started,
       initMs: loaded.initMs,
+      // The thread's CPU so far, so the bench can tell the functions' CPU from the runtime's.
       cpuMs: threadCpuMs(),
       output: takeOutput(),
     });

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,6 +38,7 @@ import { type FunctionSpec, LambdaHost } from './lambda-host';
 import { seedStripeCatalog } from './seed-stripe-catalog';
 import { SqsPoller } from './sqs-poller';
 import { type CfnResource, cdkPath, constructId, loadTemplate } from './template';
+import { threadCpuMs } from './thread-cpu.mjs';
 
 export interface LocalRuntimeOptions {
   /** The cloud assembly `cdk synth` wrote. @default <project>/cdk.out */
@@ -815,7 +816,7 @@ export class LocalRuntime {
   async cpuSeconds(): Promise<{ main: number; dynamodb: number; functions: number }> {
     await this.billing();
     return {
-      main: threadCpuMs() / 1000,
+      main: (threadCpuMs() ?? 0) / 1000,
       dynamodb: this.dynamoCpuMs / 1000,
       functions: this.lambda.cpuSeconds(),
     };
@@ -857,16 +858,5 @@ export class LocalRuntime {
     if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
   }
 }
-
-/** The calling thread's CPU time in ms (utime + stime in 10 ms ticks), 0 where /proc is missing. */
-const threadCpuMs = (): number => {
-  try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-};
 
 export type { IncomingMessage, ServerResponse };
