@@ -61,6 +61,10 @@ const report = (
   for (const line of formatLines(measured)) process.stdout.write(`${line}\n`);
   process.stdout.write(`        floor, the parts the architecture requires:\n`);
   for (const line of formatLines(floor)) process.stdout.write(`${line}\n`);
+  const compute = total(measured.filter((line) => line.unit.startsWith('lambda.gbSeconds')));
+  info(
+    `$${total(measured).toFixed(2)} per million, of which Lambda GB-seconds $${compute.toFixed(2)}: durations are this machine's wall time (loaded, shared), the one figure here that moves with its load; the requests behind the other $${(total(measured) - compute).toFixed(2)} do not`,
+  );
   return { measured: total(measured), floor: total(floor), lines: measured };
 };
 

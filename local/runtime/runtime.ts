@@ -822,6 +822,14 @@ export class LocalRuntime {
     };
   }
 
+  /** Disables (or enables again) every SQS event source mapping, as `Enabled: false` does in AWS. */
+  pauseQueueConsumers(paused: boolean): void {
+    for (const poller of this.pollers) {
+      if (paused) poller.pause();
+      else poller.resume();
+    }
+  }
+
   /** Starts counting billed requests afresh (after a warm-up, say). */
   async resetBilling(): Promise<void> {
     await this.billing();

@@ -58,6 +58,7 @@ export class SqsPoller {
   private batches = 0;
   private messages = 0;
   private failedMessages = 0;
+  private paused: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
     private readonly spec: SqsMappingSpec,
@@ -87,9 +88,34 @@ export class SqsPoller {
     };
   }
 
+  /**
+   * Stops receiving until `resume()`, as disabling the event source mapping does (`Enabled: false`):
+   * batches in flight finish, messages wait in the queue.
+   */
+  pause(): void {
+    if (this.paused) return;
+    let resolve = () => {};
+    const promise = new Promise<void>((done) => {
+      resolve = done;
+    });
+    this.paused = { promise, resolve };
+  }
+
+  resume(): void {
+    this.paused?.resolve();
+    this.paused = undefined;
+  }
+
   private async loop(): Promise<void> {
     const { signal } = this.abort;
     while (!signal.aborted) {
+      if (this.paused) {
+        await Promise.race([
+          this.paused.promise,
+          new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true })),
+        ]);
+        continue;
+      }
       let received: ReceivedMessage[];
       try {
         received = await this.sqs.receiveMessage(this.spec.queueArn, {
