@@ -85,7 +85,7 @@ export const benchAcknowledgement = async (
     } finally {
       runtime.pauseQueueConsumers(false);
     }
-    await runtime.idle(120_000);
+    await runtime.idle(600_000);
   }
   const ackP50 = percentile(ack, 0.5);
   const ackP99 = percentile(ack, 0.99);

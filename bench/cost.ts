@@ -36,10 +36,10 @@ const apiKindOf = (assemblyDir: string): ApiKind => {
 };
 
 const measure = async (runtime: LocalRuntime, run: () => Promise<void>): Promise<Usage> => {
-  await runtime.idle(120_000);
+  await runtime.idle(600_000);
   await runtime.resetBilling();
   await run();
-  await runtime.idle(120_000);
+  await runtime.idle(600_000);
   return runtime.billing();
 };
 
@@ -136,7 +136,7 @@ const runSagas = async (runtime: LocalRuntime, count: number, round: number): Pr
       );
   while (ended().length < opportunities.length && Date.now() < deadline)
     await new Promise((resolve) => setTimeout(resolve, 100));
-  await runtime.idle(120_000);
+  await runtime.idle(600_000);
   return ended().filter((execution) => execution.status === 'SUCCEEDED').length;
 };
 
