@@ -73,6 +73,7 @@ export class SqsPoller {
 
   async stop(): Promise<void> {
     this.abort.abort();
+    this.resume();
     await Promise.allSettled(this.loops);
   }
 
@@ -110,10 +111,7 @@ export class SqsPoller {
     const { signal } = this.abort;
     while (!signal.aborted) {
       if (this.paused) {
-        await Promise.race([
-          this.paused.promise,
-          new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true })),
-        ]);
+        await this.paused.promise;
         continue;
       }
       let received: ReceivedMessage[];
