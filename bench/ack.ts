@@ -78,12 +78,12 @@ export const benchAcknowledgement = async (
     floor.push(...(await floorLatencies(runtime, floorRequests.slice(from, to), secret, bus)));
     // The consumers wait meanwhile (their event source mappings disabled), as in AWS they would run
     // on other hosts than the ingest: what is timed is the ingest and what it must do before it answers.
-    runtime.pauseQueueConsumers(true);
+    runtime.setEventSourceMappingsEnabled(false);
     try {
       const sent = await sendWebhooks(`${runtime.apiUrl}/webhooks/stripe`, requests.slice(from, to), 1);
       ack.push(...sent.latencies);
     } finally {
-      runtime.pauseQueueConsumers(false);
+      runtime.setEventSourceMappingsEnabled(true);
     }
     await runtime.idle(600_000);
   }

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Connection } from 'jsforce';
+import Stripe from 'stripe';
 import type { Usage } from '../local/aws/billing-meter';
 import { localSecrets } from '../local/config';
 import { LocalRuntime } from '../local/runtime/runtime';
@@ -77,7 +78,11 @@ const report = (
 };
 
 /** Closes `count` won deals in the Salesforce twin; resolves when their sagas have ended. */
-const runSagas = async (runtime: LocalRuntime, count: number, round: number): Promise<number> => {
+const runSagas = async (
+  runtime: LocalRuntime,
+  count: number,
+  round: number,
+): Promise<{ succeeded: number; subscriptions: string[] }> => {
   const salesforce = new Connection({
     instanceUrl: runtime.twins.get('salesforce')?.url ?? '',
     accessToken: localSecrets().salesforceAccessToken,
@@ -90,18 +95,19 @@ const runSagas = async (runtime: LocalRuntime, count: number, round: number): Pr
   const pricebook = (
     await salesforce.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')
   ).records[0]?.Id;
-  const product = id(
-    await salesforce
-      .sobject('Product2')
-      .create({ Name: 'PLATFORM', ProductCode: 'PLATFORM', IsActive: true }),
-  );
-  await salesforce.sobject('PricebookEntry').create({
-    Pricebook2Id: pricebook,
-    Product2Id: product,
-    UnitPrice: 100,
-    IsActive: true,
-    CurrencyIsoCode: 'USD',
-  });
+  const products: Record<string, string> = {};
+  for (const code of ['PLATFORM', 'SEAT']) {
+    products[code] = id(
+      await salesforce.sobject('Product2').create({ Name: code, ProductCode: code, IsActive: true }),
+    );
+    await salesforce.sobject('PricebookEntry').create({
+      Pricebook2Id: pricebook,
+      Product2Id: products[code],
+      UnitPrice: 100,
+      IsActive: true,
+      CurrencyIsoCode: 'USD',
+    });
+  }
   const opportunities: string[] = [];
   for (let n = 0; n < count; n += 1) {
     const account = id(
@@ -126,9 +132,17 @@ const runSagas = async (runtime: LocalRuntime, count: number, round: number): Pr
         CurrencyIsoCode: 'USD',
       }),
     );
-    await salesforce
-      .sobject('OpportunityLineItem')
-      .create({ OpportunityId: opportunity, Product2Id: product, Quantity: 1, UnitPrice: 1200 });
+    for (const [code, quantity, unitPrice] of [
+      ['PLATFORM', 1, 1200],
+      ['SEAT', 10, 25],
+    ] as const) {
+      await salesforce.sobject('OpportunityLineItem').create({
+        OpportunityId: opportunity,
+        Product2Id: products[code],
+        Quantity: quantity,
+        UnitPrice: unitPrice,
+      });
+    }
     opportunities.push(opportunity);
   }
   for (const opportunity of opportunities)
@@ -145,7 +159,36 @@ const runSagas = async (runtime: LocalRuntime, count: number, round: number): Pr
   while (ended().length < opportunities.length && Date.now() < deadline)
     await new Promise((resolve) => setTimeout(resolve, 100));
   await runtime.idle(600_000);
-  return ended().filter((execution) => execution.status === 'SUCCEEDED').length;
+  const subscriptions: string[] = [];
+  for (const opportunity of opportunities) {
+    const record = (await salesforce.sobject('Opportunity').retrieve(opportunity)) as unknown as Record<
+      string,
+      string | null
+    >;
+    if (record.Subscription_Id__c) subscriptions.push(record.Subscription_Id__c);
+  }
+  return { succeeded: ended().filter((execution) => execution.status === 'SUCCEEDED').length, subscriptions };
+};
+
+/** A seat increase on each subscription, through the official SDK against the Stripe twin. */
+const changeSeats = async (runtime: LocalRuntime, subscriptions: readonly string[]): Promise<void> => {
+  const url = new URL(runtime.twins.get('stripe')?.url ?? '');
+  const stripe = new Stripe(localSecrets().stripeApiKey, {
+    host: url.hostname,
+    port: Number(url.port),
+    protocol: 'http',
+    maxNetworkRetries: 0,
+  });
+  for (const id of subscriptions) {
+    const subscription = await stripe.subscriptions.retrieve(id);
+    const seat = subscription.items.data.find((item) => item.price.lookup_key === 'seat_monthly_usd');
+    if (!seat) continue;
+    await stripe.subscriptions.update(id, {
+      items: [{ id: seat.id, quantity: (seat.quantity ?? 1) + 3 }],
+      proration_behavior: 'none',
+    });
+  }
+  await runtime.stripe?.flushWebhooks();
 };
 
 /** An HTTP server answering 200 to everything: where the Stripe twin's webhooks go while sagas are measured. */
@@ -222,13 +265,14 @@ export const benchCost = async (assemblyDir: string): Promise<void> => {
 
     // The saga's own requests: the Stripe twin's webhooks about the subscription it creates are
     // other flows (invoice → ERP), sent elsewhere while the sagas are counted.
+    let subscriptions: string[] = [];
     const stripeSink = await sink();
     runtime.stripe?.setWebhookEndpoint(stripeSink.url, secret);
     try {
       await runSagas(runtime, 2, 0);
       let succeeded = 0;
       const sagaUsage = await measure(runtime, async () => {
-        succeeded = await runSagas(runtime, SAGAS, 1);
+        ({ succeeded, subscriptions } = await runSagas(runtime, SAGAS, 1));
       });
       if (succeeded !== SAGAS) info(`only ${succeeded} of ${SAGAS} sagas succeeded`);
       const saga = report('deal won → contract activated (saga)', sagaUsage, SAGAS, prices, api, {
@@ -249,10 +293,34 @@ export const benchCost = async (assemblyDir: string): Promise<void> => {
       runtime.stripe?.setWebhookEndpoint(`${runtime.apiUrl}/webhooks/stripe`, secret);
       stripeSink.close();
     }
+    // Flow 5 where the template has it: Stripe's customer.subscription.updated → ERP sales order change + CRM.
+    if (subscriptions.length > 0 && runtime.lambda.has(functionNamed(runtime, 'SyncSubscription'))) {
+      const changeUsage = await measure(runtime, () => changeSeats(runtime, subscriptions));
+      const change = report(
+        'subscription change → sales order + CRM',
+        changeUsage,
+        subscriptions.length,
+        prices,
+        api,
+        {
+          ingest: 'IngestStripe',
+          consumer: 'SyncSubscription',
+        },
+      );
+      info(
+        `subscription change: $${change.measured.toFixed(2)} per million flows ($${change.requests.toFixed(2)} of requests, ${(change.requests / change.floorRequests).toFixed(2)}x their floor; no budget)`,
+      );
+    } else info('subscription change flow: not in this template, not measured');
   } finally {
     await runtime.stop();
   }
 };
+
+/** The physical name of the function whose logical id starts with `prefix`, or the prefix. */
+const functionNamed = (runtime: LocalRuntime, prefix: string): string =>
+  (runtime.lambda.snapshot() as { name: string; logicalId: string }[]).find((fn) =>
+    fn.logicalId.startsWith(prefix),
+  )?.name ?? prefix;
 
 const emptyUsage = (usage: Usage): Usage =>
   Object.fromEntries(Object.keys(usage).map((unit) => [unit, new Map()])) as unknown as Usage;

@@ -13,6 +13,7 @@ import { loadTemplate } from '../local/runtime/template';
 import { benchAcknowledgement } from './ack';
 import { benchCost } from './cost';
 import { figures, info, median, record } from './figures';
+import { benchNetSuiteBudget } from './netsuite-budget';
 import { sendWebhooks, signedInvoiceEvent, stripeFixture } from './webhooks';
 
 /**
@@ -260,15 +261,17 @@ const main = async () => {
   );
   // `npm run bench -- runtime` measures only the local runtime (start-up and throughput).
   const only = process.argv[2];
-  if (only !== undefined && only !== 'runtime' && only !== 'functions' && only !== 'cost') {
+  const parts = ['functions', 'runtime', 'cost', 'budget'];
+  if (only !== undefined && !parts.includes(only)) {
     process.stderr.write(
-      `unknown bench part "${only}": use "functions", "runtime" or "cost", or nothing for all\n`,
+      `unknown bench part "${only}": use one of ${parts.join(', ')}, or nothing for all\n`,
     );
     process.exit(2);
   }
   if (only === undefined || only === 'functions') benchFunctions();
   if (only === undefined || only === 'runtime') await benchRuntime();
   if (only === undefined || only === 'cost') await benchCost(ASSEMBLY);
+  if (only === undefined || only === 'budget') await benchNetSuiteBudget(record);
   const over = figures.filter((figure) => !figure.within);
   process.stdout.write(`\n${figures.length - over.length} within budget, ${over.length} over budget\n`);
   process.exit(over.length === 0 ? 0 : 1);

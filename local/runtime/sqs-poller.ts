@@ -58,7 +58,10 @@ export class SqsPoller {
   private batches = 0;
   private messages = 0;
   private failedMessages = 0;
-  private paused: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Set while the mapping is disabled (UpdateEventSourceMapping `Enabled: false`): resolves on enable. */
+  private disabled: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Ends the long polls in progress when the mapping is disabled. */
+  private receiving = new AbortController();
 
   constructor(
     private readonly spec: SqsMappingSpec,
@@ -71,9 +74,34 @@ export class SqsPoller {
     for (let i = 0; i < this.spec.maxConcurrency; i += 1) this.loops.push(this.loop());
   }
 
+  /**
+   * Enables or disables the mapping, as `UpdateEventSourceMapping` does: disabled, it starts no new
+   * receive (batches in flight finish), so the queue builds a backlog.
+   */
+  setEnabled(enabled: boolean): void {
+    if (!enabled) {
+      if (!this.disabled) {
+        let resolve: () => void = () => {};
+        const promise = new Promise<void>((done) => {
+          resolve = done;
+        });
+        this.disabled = { promise, resolve };
+        this.receiving.abort();
+        this.receiving = new AbortController();
+      }
+      return;
+    }
+    this.disabled?.resolve();
+    this.disabled = undefined;
+  }
+
+  get enabled(): boolean {
+    return this.disabled === undefined;
+  }
+
   async stop(): Promise<void> {
+    this.disabled?.resolve();
     this.abort.abort();
-    this.resume();
     await Promise.allSettled(this.loops);
   }
 
@@ -83,35 +111,18 @@ export class SqsPoller {
       queue: this.spec.queueArn.split(':').pop(),
       batchSize: this.spec.batchSize,
       maxConcurrency: this.spec.maxConcurrency,
+      enabled: this.enabled,
       batches: this.batches,
       messages: this.messages,
       failedMessages: this.failedMessages,
     };
   }
 
-  /**
-   * Stops receiving until `resume()`, as disabling the event source mapping does (`Enabled: false`):
-   * batches in flight finish, messages wait in the queue.
-   */
-  pause(): void {
-    if (this.paused) return;
-    let resolve = () => {};
-    const promise = new Promise<void>((done) => {
-      resolve = done;
-    });
-    this.paused = { promise, resolve };
-  }
-
-  resume(): void {
-    this.paused?.resolve();
-    this.paused = undefined;
-  }
-
   private async loop(): Promise<void> {
     const { signal } = this.abort;
     while (!signal.aborted) {
-      if (this.paused) {
-        await this.paused.promise;
+      if (this.disabled) {
+        await this.disabled.promise;
         continue;
       }
       let received: ReceivedMessage[];
@@ -121,13 +132,14 @@ export class SqsPoller {
           waitTimeSeconds: POLL_WAIT_SECONDS,
           attributeNames: ['All'],
           messageAttributeNames: ['All'],
-          signal,
+          signal: AbortSignal.any([signal, this.receiving.signal]),
         });
       } catch {
         if (signal.aborted) return;
         continue;
       }
-      if (!signal.aborted) this.countReceive(received, POLL_WAIT_SECONDS);
+      if (!signal.aborted && (received.length > 0 || !this.disabled))
+        this.countReceive(received, POLL_WAIT_SECONDS);
       if (received.length === 0 || signal.aborted) continue;
       if (this.spec.maxBatchingWindowSeconds > 0) await this.gather(received, signal);
       if (signal.aborted) return;
