@@ -17,7 +17,13 @@ import {
   withModeledLogs,
 } from './cost-model';
 import { info, record } from './figures';
-import { type SignedRequest, sendWebhooks, signedInvoiceEvent, stripeFixture } from './webhooks';
+import {
+  type SignedRequest,
+  sendWebhooks,
+  signedInvoiceEvent,
+  signedStripeEvent,
+  stripeFixture,
+} from './webhooks';
 
 /**
  * `npm run bench -- cost`: runs each flow type through the local runtime, warm, counts every request
@@ -262,6 +268,66 @@ export const benchCost = async (assemblyDir: string): Promise<void> => {
     info(
       `payment: $${payment.measured.toFixed(2)} per million flows, ${(payment.measured / payment.floor).toFixed(2)}x its floor of $${payment.floor.toFixed(2)} (no budget)`,
     );
+
+    // The flows that arrived on main with their own consumers, driven by Stripe webhooks about the
+    // invoices posted above; a flow the template does not have is said so, not measured.
+    const stripeFlows = [
+      {
+        title: 'payment failed → dunning signal',
+        consumer: 'FlagDunning',
+        request: (n: number) => signedInvoiceEvent(1000 + n, 'invoice.payment_failed', secret, base),
+      },
+      {
+        title: 'credit note → ERP credit memo',
+        consumer: 'PostCreditMemo',
+        request: (n: number) =>
+          signedStripeEvent(
+            n,
+            'credit_note.created',
+            {
+              ...stripeFixture('credit_note'),
+              id: `cn_bench_${n}`,
+              invoice: `in_bench_${1000 + n}`,
+              customer: `cus_bench_${(1000 + n) % 50}`,
+              currency: 'usd',
+              total: 500,
+              amount: 500,
+              subtotal: 500,
+              total_taxes: [],
+              tax_amounts: [],
+              lines: {
+                object: 'list',
+                has_more: false,
+                data: [
+                  {
+                    id: `cnli_bench_${n}`,
+                    amount: 500,
+                    quantity: 1,
+                    invoice_line_item: `il_bench_${1000 + n}`,
+                  },
+                ],
+              },
+            },
+            secret,
+          ),
+      },
+    ];
+    for (const flow of stripeFlows) {
+      if (!runtime.lambda.has(functionNamed(runtime, flow.consumer))) {
+        info(`${flow.title}: not in this template, not measured`);
+        continue;
+      }
+      const count = 200;
+      const requests = Array.from({ length: count }, (_, n) => flow.request(n));
+      const usage = await measure(runtime, () => send(requests));
+      const measured = report(flow.title, usage, count, prices, api, {
+        ingest: 'IngestStripe',
+        consumer: flow.consumer,
+      });
+      info(
+        `${flow.title}: $${measured.measured.toFixed(2)} per million flows ($${measured.requests.toFixed(2)} of requests, ${(measured.requests / measured.floorRequests).toFixed(2)}x their floor; no budget)`,
+      );
+    }
 
     // The saga's own requests: the Stripe twin's webhooks about the subscription it creates are
     // other flows (invoice → ERP), sent elsewhere while the sagas are counted.

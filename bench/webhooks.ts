@@ -25,7 +25,7 @@ export const stripeFixture = (name: string): Record<string, unknown> =>
 /** Invoice `in_bench_<n>` of customer `cus_bench_<n % 50>`, one line of 10.00, as an event of `type`. */
 export const signedInvoiceEvent = (
   n: number,
-  type: 'invoice.finalized' | 'invoice.paid',
+  type: 'invoice.finalized' | 'invoice.paid' | 'invoice.payment_failed',
   secret: string,
   base: Record<string, unknown>,
 ): SignedRequest => {
@@ -53,6 +53,24 @@ export const signedInvoiceEvent = (
         ...(paid ? { status: 'paid', amount_paid: 1000, amount_remaining: 0 } : {}),
       },
     },
+  });
+  return { payload, signature: Stripe.webhooks.generateTestHeaderString({ payload, secret }) };
+};
+
+/** A Stripe event of `type` around `object`, signed, with event id `evt_bench_<type>_<n>`. */
+export const signedStripeEvent = (
+  n: number,
+  type: string,
+  object: Record<string, unknown>,
+  secret: string,
+): SignedRequest => {
+  const payload = JSON.stringify({
+    id: `evt_bench_${type}_${n}`,
+    object: 'event',
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    type,
+    data: { object },
   });
   return { payload, signature: Stripe.webhooks.generateTestHeaderString({ payload, secret }) };
 };
