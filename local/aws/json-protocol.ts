@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type BillingMeter, putEventsEntrySize } from './billing-meter';
 import { type AwsFaults, putEventsWithFailures } from './faults';
 
 /**
@@ -67,7 +68,11 @@ const send = (res: ServerResponse, status: number, contentType: string, body: un
  * Returns a request listener for the given services, or `undefined` from `dispatch` when the request
  * is not an AWS JSON-protocol call (so the caller can route it elsewhere).
  */
-export const jsonProtocolListener = (services: readonly JsonService[], faults?: AwsFaults) => {
+export const jsonProtocolListener = (
+  services: readonly JsonService[],
+  faults?: AwsFaults,
+  meter?: BillingMeter,
+) => {
   const byPrefix = new Map(services.map((service) => [service.targetPrefix, service]));
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -85,6 +90,7 @@ export const jsonProtocolListener = (services: readonly JsonService[], faults?: 
     try {
       const raw = await readBody(req);
       const input = raw.length === 0 ? {} : (JSON.parse(raw.toString('utf8')) as Record<string, unknown>);
+      if (meter) countBilled(meter, service.targetPrefix, operation, input, raw.length);
       const fault = faults?.callFault(service.targetPrefix, operation);
       if (fault) throw fault;
       const output =
@@ -120,4 +126,25 @@ export const jsonProtocolListener = (services: readonly JsonService[], faults?: 
       });
     }
   };
+};
+
+/**
+ * What AWS bills for one call, as the pricing pages count it: every SQS action is a request per 64 KB
+ * of payload, a PutEvents entry is an event per 64 KB, every Secrets Manager call is billed; Step
+ * Functions bills transitions (counted by its engine), not API calls.
+ */
+const countBilled = (
+  meter: BillingMeter,
+  prefix: string,
+  operation: string,
+  input: Record<string, unknown>,
+  bytes: number,
+): void => {
+  if (prefix === 'AmazonSQS') meter.sqsRequest(operation, bytes, 'SDK');
+  else if (prefix === 'secretsmanager') meter.add('secretsmanager.calls', 1, operation);
+  else if (prefix === 'AWSEvents' && operation === 'PutEvents' && Array.isArray(input.Entries))
+    meter.putEvents(
+      input.Entries.map((entry) => putEventsEntrySize(entry as Record<string, unknown>)),
+      'SDK',
+    );
 };

@@ -7,6 +7,7 @@ import {
   RouteMatcher,
   toProxyEvent,
 } from '../apigateway';
+import type { BillingMeter } from '../aws/billing-meter';
 import type { PhysicalResource } from './intrinsics';
 import type { LambdaHost } from './lambda-host';
 import type { CfnTemplate } from './template';
@@ -55,6 +56,8 @@ export class ApiServer {
     private readonly status: (url: URL) => unknown,
     /** Further `/_local/...` pages (the console); answers `false` for a path it does not serve. */
     private readonly local?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>,
+    /** Counts each request a route served (the gateway bills it; unmatched ones too, locally not counted). */
+    private readonly meter?: BillingMeter,
   ) {
     const resources = template.Resources;
     const api = Object.entries(resources).find(
@@ -122,6 +125,8 @@ export class ApiServer {
       chunks.push(chunk as Buffer);
     }
     const requestId = randomUUID();
+    this.meter?.add('apigateway.requests', 1, `${match.route.method} ${match.route.resource}`);
+    this.meter?.add('xray.traces', 1, `${match.route.method} ${match.route.resource}`);
     const event = toProxyEvent(
       {
         method: req.method ?? 'GET',

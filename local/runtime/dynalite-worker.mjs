@@ -1,7 +1,43 @@
 // dynalite (DynamoDB on LevelDB) in its own thread: its request handling and socket writes would
 // otherwise share the runtime's main thread with every other emulator. Plain JavaScript, no loader.
+import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
+import { threadCpuMs } from './thread-cpu.mjs';
+
+// Billed request units, as DynamoDB on-demand counts them: dynalite computes an item's capacity units
+// (writes per 1 KB of the larger of the old and new item, reads per 4 KB, halved when eventually
+// consistent) only when a caller asks for ReturnConsumedCapacity; counting here sees every request
+// without changing what the caller gets. A write whose condition failed is billed too.
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
+const db = createRequire(import.meta.url)('dynalite/db');
+const billed = new Map();
+const bill = (table, kind, units) => {
+  const key = `${table}\u0000${kind}`;
+  billed.set(key, (billed.get(key) ?? 0) + units);
+};
+const addConsumedCapacity = db.addConsumedCapacity;
+db.addConsumedCapacity = (data, isRead, newItem, oldItem) => {
+  let units = db.capacityUnits(newItem, isRead, data.ConsistentRead);
+  if (oldItem != null) units = Math.max(units, db.capacityUnits(oldItem, isRead, data.ConsistentRead));
+  bill(data.TableName, isRead ? 'read' : 'write', units);
+  return addConsumedCapacity(data, isRead, newItem, oldItem);
+};
+const checkConditional = db.checkConditional;
+db.checkConditional = (data, existingItem) => {
+  const invalid = checkConditional(data, existingItem);
+  if (invalid != null && data.TableName)
+    bill(data.TableName, 'write', db.capacityUnits(data.Item ?? existingItem, false));
+  return invalid;
+};
+const takeBilled = () => {
+  const out = [...billed].map(([key, units]) => {
+    const [table, kind] = key.split('\u0000');
+    return { table, kind, units };
+  });
+  billed.clear();
+  return out;
+};
 
 const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 server.keepAliveTimeout = 60_000;
@@ -72,6 +108,8 @@ parentPort.on('message', (message) => {
     onSocket.closeAllConnections?.();
     onSocket.close();
     server.close(() => process.exit(0));
+  } else if (message === 'billing') {
+    parentPort.postMessage({ billing: takeBilled(), cpuMs: threadCpuMs() });
   } else if (message?.faults) {
     faults = message.faults;
     state = (faults.seed ?? 1) >>> 0;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { BillingMeter } from '../aws/billing-meter';
 
 /** A function as the template declares it, with its environment already resolved. */
 export interface FunctionSpec {
@@ -13,6 +14,8 @@ export interface FunctionSpec {
   readonly environment: Record<string, string>;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
+  /** @default 'x86_64' */
+  readonly architecture?: 'arm64' | 'x86_64';
   readonly logGroupName: string;
   /** Execution environments kept at most (Lambda's concurrency for this function locally). */
   readonly maxConcurrency: number;
@@ -29,11 +32,17 @@ export interface LambdaHostOptions {
   readonly onOutput: (fn: FunctionSpec, lines: readonly string[]) => void;
   /** Milliseconds after which to kill an invocation's environment mid-run (a seeded fault), or undefined. */
   readonly crashAfterMs?: (fn: FunctionSpec) => number | undefined;
+  /** Counts each invocation's request and GB-seconds (init included on a cold start). @default none */
+  readonly meter?: BillingMeter;
 }
 
 interface Environment {
   readonly worker: Worker;
   busy: boolean;
+  /** Whether this environment's init phase was billed (with its first invocation). */
+  initBilled?: boolean;
+  /** CPU time of the environment's thread, as it last reported it. */
+  cpuMs?: number;
   pending?: { resolve: (result: InvokeResult) => void; timer: NodeJS.Timeout; started: number } | undefined;
 }
 
@@ -60,6 +69,7 @@ const WORKER_FILE = path.join(__dirname, 'lambda-worker.mjs');
 export class LambdaHost {
   private readonly functions = new Map<string, FunctionState>();
   private closed = false;
+  private endedCpuMs = 0;
 
   constructor(
     specs: readonly FunctionSpec[],
@@ -133,6 +143,22 @@ export class LambdaHost {
     return out;
   }
 
+  /**
+   * CPU seconds of the execution environments' threads (each reports its own thread's time with
+   * every result): where the functions' CPU goes, apart from the runtime's. Ended environments keep
+   * counting with what they last reported.
+   */
+  cpuSeconds(): number {
+    let ms = this.endedCpuMs;
+    const seen = new Set<FunctionState>();
+    for (const state of this.functions.values()) {
+      if (seen.has(state)) continue;
+      seen.add(state);
+      for (const env of state.environments) ms += env.cpuMs ?? 0;
+    }
+    return ms / 1000;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const workers = new Set<Worker>();
@@ -195,8 +221,10 @@ export class LambdaHost {
         error?: InvokeResult;
         durationMs?: number;
         initMs?: number;
+        cpuMs?: number;
         output?: string;
       }) => {
+        if (message.cpuMs !== undefined) environment.cpuMs = message.cpuMs;
         if (message.output) {
           this.options.onOutput(
             spec,
@@ -209,6 +237,7 @@ export class LambdaHost {
         environment.pending = undefined;
         if (message.initMs !== undefined) state.lastInitMs = message.initMs;
         const durationMs = message.durationMs ?? performance.now() - pending.started;
+        this.bill(state, environment, durationMs, message.initMs);
         pending.resolve(
           message.ok
             ? { ok: true, result: message.result, durationMs }
@@ -220,9 +249,13 @@ export class LambdaHost {
       const pending = environment.pending;
       environment.pending = undefined;
       const index = state.environments.indexOf(environment);
-      if (index >= 0) state.environments.splice(index, 1);
+      if (index >= 0) {
+        state.environments.splice(index, 1);
+        this.endedCpuMs += environment.cpuMs ?? 0;
+      }
       if (pending) {
         clearTimeout(pending.timer);
+        this.bill(state, environment, performance.now() - pending.started);
         pending.resolve({
           ok: false,
           error: { errorType, errorMessage, stack: [] },
@@ -236,6 +269,18 @@ export class LambdaHost {
     return environment;
   }
 
+  private bill(state: FunctionState, environment: Environment, durationMs: number, initMs = 0): void {
+    const { spec } = state;
+    this.options.meter?.lambdaInvocation(
+      spec.name,
+      spec.memoryMb,
+      spec.architecture ?? 'x86_64',
+      durationMs,
+      environment.initBilled ? 0 : initMs,
+    );
+    environment.initBilled = true;
+  }
+
   private run(state: FunctionState, environment: Environment, event: unknown): Promise<InvokeResult> {
     const timeoutMs = state.spec.timeoutSeconds * 1000;
     return new Promise<InvokeResult>((resolve) => {
@@ -247,6 +292,7 @@ export class LambdaHost {
         const index = state.environments.indexOf(environment);
         if (index >= 0) state.environments.splice(index, 1);
         void environment.worker.terminate();
+        this.bill(state, environment, timeoutMs);
         pending?.resolve({
           ok: false,
           error: {

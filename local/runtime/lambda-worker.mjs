@@ -3,6 +3,7 @@
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
+import { threadCpuMs } from './thread-cpu.mjs';
 
 process.setSourceMapsEnabled?.(true);
 
@@ -98,6 +99,8 @@ parentPort.on('message', async (message) => {
       result,
       durationMs: performance.now() - started,
       initMs: loaded.initMs,
+      // The thread's CPU so far, so the bench can tell the functions' CPU from the runtime's.
+      cpuMs: threadCpuMs(),
       output: takeOutput(),
     });
   } catch (error) {
@@ -107,6 +110,7 @@ parentPort.on('message', async (message) => {
       error: describe(error),
       durationMs: performance.now() - started,
       initMs: loaded.initMs,
+      cpuMs: threadCpuMs(),
       output: takeOutput(),
     });
   }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BillingMeter, putEventsEntrySize, type Usage } from '../aws/billing-meter';
 import { DynamoDbProxy } from '../aws/dynamodb-proxy';
 import { type AwsFaultConfig, AwsFaults, parseAwsFaultConfig } from '../aws/faults';
 import { jsonProtocolListener, readBody } from '../aws/json-protocol';
@@ -42,6 +43,7 @@ import { OperationsStatus } from './operations-status';
 import { seedStripeCatalog } from './seed-stripe-catalog';
 import { SqsPoller } from './sqs-poller';
 import { type CfnResource, cdkPath, constructId, loadTemplate } from './template';
+import { threadCpuMs } from './thread-cpu.mjs';
 
 const optionalProcessing = (processingMs: { min: number; max: number } | undefined) =>
   processingMs ? { processingMs } : {};
@@ -149,7 +151,10 @@ export class LocalRuntime {
   private readonly operations = new OperationsStatus(() => this.awsUrl);
   /** Faults injected into the AWS emulators; change them with `setAwsFaults` or `PUT /_local/faults`. */
   readonly awsFaults: AwsFaults;
+  /** What AWS would bill for the requests served so far (`billing()` reads it, `resetBilling()` zeroes it). */
+  readonly meter = new BillingMeter();
   private queueTimeSkippedMs = 0;
+  private dynamoCpuMs = 0;
   /** The flows as the console draws them, read from the template at start. */
   topology: Topology = { routes: [], rules: [], consumers: [], stateMachines: [], vendorsOf: {} };
   private dynamoWorker: Worker | undefined;
@@ -185,8 +190,13 @@ export class LocalRuntime {
       region: REGION,
       accountId: ACCOUNT,
       waitTimeScale: options.waitTimeScale ?? 1,
+      meter: this.meter,
       invokeLambda: (fn, payload) => this.lambda.invokeOrThrow(fn, payload),
-      putEvents: async (input) => (await this.events.putEvents(input.Entries as never)) as never,
+      putEvents: async (input) => {
+        const entries = (input.Entries ?? []) as Record<string, unknown>[];
+        this.meter.putEvents(entries.map(putEventsEntrySize), 'Step Functions');
+        return (await this.events.putEvents(entries as never)) as never;
+      },
     });
   }
 
@@ -293,6 +303,7 @@ export class LocalRuntime {
         new DynamoDbProxy(() => this.dynamoUrl),
       ],
       this.awsFaults,
+      this.meter,
     );
     this.createBuses(ofType('AWS::Events::EventBus'), physical);
     this.createArchives(ofType('AWS::Events::Archive'), resolve, physical);
@@ -333,6 +344,7 @@ export class LocalRuntime {
         ...(await this.operations.read(url.searchParams.get('trail')?.trim() || undefined)),
       }),
       consoleRoutes(this),
+      this.meter,
     );
     this.pointTwinWebhooksAtApi();
 
@@ -583,6 +595,9 @@ export class LocalRuntime {
         environment,
         timeoutSeconds: Number(props.Timeout ?? 3),
         memoryMb: Number(props.MemorySize ?? 128),
+        architecture: ((props.Architectures as string[] | undefined) ?? []).includes('arm64')
+          ? 'arm64'
+          : 'x86_64',
         logGroupName,
         maxConcurrency: concurrencyOf(id),
         localSockets: this.localSockets,
@@ -592,7 +607,12 @@ export class LocalRuntime {
     mkdirSync(logDir, { recursive: true });
     this.lambda = new LambdaHost(specs, {
       crashAfterMs: (fn) => this.awsFaults.crashAfterMs(fn.name, fn.logicalId),
+      meter: this.meter,
       onOutput: (fn, lines) => {
+        // CloudWatch Logs bills ingestion per byte; EMF metrics travel in these lines too.
+        let bytes = 0;
+        for (const line of lines) bytes += Buffer.byteLength(line) + 1;
+        this.meter.add('cloudwatch.logBytes', bytes, fn.name);
         for (const line of lines) if (line.includes('"_aws"')) this.cloudwatch.metrics.ingestLogLine(line);
         let stream = this.logStreams.get(fn.name);
         if (!stream) {
@@ -670,6 +690,7 @@ export class LocalRuntime {
             else if (failed > 0)
               this.log(`${spec.functionName}: ${failed} of ${size} messages will be retried`);
           },
+          meter: this.meter,
         },
       );
       poller.start();
@@ -701,6 +722,7 @@ export class LocalRuntime {
     deadLetter?: Record<string, string>,
   ): Promise<void> {
     if (targetArn.startsWith('arn:aws:sqs:')) {
+      this.meter.sqsRequest('SendMessage', Buffer.byteLength(payload), 'EventBridge target');
       this.sqs.sendMessage(targetArn, {
         body: payload,
         ...(deadLetter
@@ -798,6 +820,44 @@ export class LocalRuntime {
     } catch (error) {
       return answer(400, { message: error instanceof Error ? error.message : 'invalid fault config' });
     }
+  }
+
+  /** What AWS would bill for the requests served since the start or the last `resetBilling()`. */
+  async billing(): Promise<Usage> {
+    const worker = this.dynamoWorker;
+    if (worker) {
+      worker.postMessage('billing');
+      for (;;) {
+        const [message] = (await once(worker, 'message')) as [
+          { billing?: { table: string; kind: 'read' | 'write'; units: number }[]; cpuMs?: number },
+        ];
+        if (!message.billing) continue;
+        if (message.cpuMs !== undefined) this.dynamoCpuMs = message.cpuMs;
+        for (const { table, kind, units } of message.billing)
+          this.meter.add(kind === 'read' ? 'dynamodb.readUnits' : 'dynamodb.writeUnits', units, table);
+        break;
+      }
+    }
+    return this.meter.usage();
+  }
+
+  /**
+   * CPU seconds so far of the threads the runtime runs: its main thread (emulators, API, twins), the
+   * DynamoDB thread and the functions' execution environments (Linux /proc; zeros elsewhere).
+   */
+  async cpuSeconds(): Promise<{ main: number; dynamodb: number; functions: number }> {
+    await this.billing();
+    return {
+      main: (threadCpuMs() ?? 0) / 1000,
+      dynamodb: this.dynamoCpuMs / 1000,
+      functions: this.lambda.cpuSeconds(),
+    };
+  }
+
+  /** Starts counting billed requests afresh (after a warm-up, say). */
+  async resetBilling(): Promise<void> {
+    await this.billing();
+    this.meter.reset();
   }
 
   /** Resolves when no event delivery, queue message or execution is still in flight. */

@@ -1,3 +1,4 @@
+import { type BillingMeter, LAMBDA_POLLER_WAIT_SECONDS } from '../aws/billing-meter';
 import type { ReceivedMessage, SqsEngine } from '../sqs/engine';
 import type { InvokeResult, LambdaHost } from './lambda-host';
 
@@ -14,6 +15,8 @@ export interface SqsMappingSpec {
 
 export interface PollerEvents {
   readonly onBatch?: (spec: SqsMappingSpec, size: number, outcome: InvokeResult, failed: number) => void;
+  /** Counts the SQS requests Lambda's pollers would be billed for. @default none */
+  readonly meter?: BillingMeter;
 }
 
 /** How long one poll waits for messages; short so a stopping runtime is not held up. */
@@ -135,6 +138,8 @@ export class SqsPoller {
         if (signal.aborted) return;
         continue;
       }
+      if (!signal.aborted && (received.length > 0 || !this.disabled))
+        this.countReceive(received, POLL_WAIT_SECONDS);
       if (received.length === 0 || signal.aborted) continue;
       if (this.spec.maxBatchingWindowSeconds > 0) await this.gather(received, signal);
       if (signal.aborted) return;
@@ -162,6 +167,7 @@ export class SqsPoller {
           signal: AbortSignal.any([signal, AbortSignal.timeout(left)]),
         })
         .catch((): ReceivedMessage[] => []);
+      this.countReceive(more, Math.min(20, Math.ceil(left / 1000)));
       batch.push(...more);
     }
   }
@@ -180,6 +186,10 @@ export class SqsPoller {
     this.messages += received.length;
     let failedIds = new Set(received.map((message) => message.messageId));
     if (outcome.ok) failedIds = this.reportedFailures(outcome.result, received);
+    // Lambda deletes a batch's processed messages with one DeleteMessageBatch (up to 10 entries).
+    const deleted = received.length - failedIds.size;
+    for (let i = 0; i < deleted; i += 10)
+      this.events.meter?.sqsRequest('DeleteMessageBatch', 0, 'Lambda poller');
     for (const message of received) {
       if (failedIds.has(message.messageId)) continue;
       try {
@@ -190,6 +200,25 @@ export class SqsPoller {
     }
     this.failedMessages += failedIds.size;
     this.events.onBatch?.(this.spec, received.length, outcome, failedIds.size);
+  }
+
+  /**
+   * A receive that returned messages is one request per 64 KB of what it returned; an empty one stands
+   * for the share of Lambda's 20 s long poll that its wait covered.
+   */
+  private countReceive(received: readonly ReceivedMessage[], waitSeconds: number): void {
+    const meter = this.events.meter;
+    if (!meter) return;
+    if (received.length === 0) {
+      meter.add(
+        'sqs.requests',
+        waitSeconds / LAMBDA_POLLER_WAIT_SECONDS,
+        'ReceiveMessage, empty (Lambda poller, as 20 s long polls)',
+      );
+      return;
+    }
+    const bytes = received.reduce((sum, message) => sum + Buffer.byteLength(message.body), 0);
+    meter.sqsRequest('ReceiveMessage', bytes, 'Lambda poller');
   }
 
   /** Lambda treats a malformed response, or an identifier it did not send, as a failure of the whole batch. */

@@ -6,6 +6,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
+import type { BillingMeter } from '../aws/billing-meter';
 import { AwsServiceError } from '../aws/json-protocol';
 import { DefinitionError, type LoadedDefinition, loadDefinition, type TaskSpec } from './definition';
 import {
@@ -38,6 +39,8 @@ export interface StepFunctionsEngineOptions extends Integrations {
   readonly retryIntervalScale?: number;
   /** Validates definitions with the library's ASL validator (asl-validator). @default true */
   readonly validateDefinitions?: boolean;
+  /** Counts a Standard machine's billed state transitions (each state entered, each retry). @default none */
+  readonly meter?: BillingMeter;
 }
 
 export interface StateMachineDescription {
@@ -152,8 +155,10 @@ export class StepFunctionsEngine {
   private readonly stateMachines = new Map<string, StateMachineRecord>();
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly running = new Set<Promise<void>>();
+  private readonly meter: BillingMeter | undefined;
 
   constructor(options: StepFunctionsEngineOptions) {
+    this.meter = options.meter;
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '000000000000';
     this.waitTimeScale = options.waitTimeScale ?? 1;
@@ -540,6 +545,7 @@ export class StepFunctionsEngine {
   private onLibraryEvent(record: ExecutionRecord, event: LibraryEvent): void {
     switch (event.type) {
       case 'StateEntered': {
+        this.countTransition(record);
         const type = this.originalType(record, event.state.name, event.state.type);
         this.appendEvent(record, `${type}StateEntered`, {
           name: event.state.name,
@@ -550,6 +556,7 @@ export class StepFunctionsEngine {
         break;
       }
       case 'StateRetried':
+        this.countTransition(record);
         this.drainTaskRecords(record, event.state.name, 'scheduled');
         break;
       case 'StateFailed':
@@ -575,6 +582,12 @@ export class StepFunctionsEngine {
         // AWS counterpart.
         break;
     }
+  }
+
+  /** Standard workflows bill every state transition, retries included (https://aws.amazon.com/step-functions/pricing/). */
+  private countTransition(record: ExecutionRecord): void {
+    const { description } = record.stateMachine;
+    if (description.type === 'STANDARD') this.meter?.add('stepfunctions.transitions', 1, description.name);
   }
 
   private originalType(record: ExecutionRecord, stateName: string, fallback: string): string {
