@@ -89,18 +89,19 @@ const NETSUITE_FUNCTIONS = ['PostInvoiceFunction', 'ApplyPaymentFunction'];
 /**
  * Builds a backlog and measures the account's use while it drains: the NetSuite consumers' mappings
  * are disabled while the webhooks are accepted (the machine's speed at ingesting is not what is
- * measured), then enabled; the window runs from then until no NetSuite queue has a visible message
- * left (the drain after it is the last batches in flight, with no backlog waiting).
+ * measured), then enabled; the window runs from then until fewer messages remain (queued or in a
+ * batch) than the account's limit (the drain after it cannot fill the account whatever revbridge does).
  */
 const measureBacklog = async (runtime: LocalRuntime, payloads: string[]) => {
   const twin = runtime.netsuite;
   if (!twin) throw new Error('the NetSuite twin is not running');
   const secret = localSecrets().stripeWebhookSecret;
-  const waiting = () =>
+  const queues = () =>
     runtime.sqs
       .snapshot()
-      .queues.filter((queue) => /(PostInvoice|ApplyPayment)ConsumerQueue/.test(queue.name))
-      .reduce((sum, queue) => sum + queue.visible, 0);
+      .queues.filter((queue) => /(PostInvoice|ApplyPayment)ConsumerQueue/.test(queue.name));
+  const waiting = () => queues().reduce((sum, queue) => sum + queue.visible, 0);
+  const remaining = () => queues().reduce((sum, queue) => sum + queue.visible + queue.inflight, 0);
   runtime.setEventSourceMappingsEnabled(false, NETSUITE_FUNCTIONS);
   const refused = await send(`${runtime.apiUrl}/webhooks/stripe`, secret, payloads);
   const deadline = Date.now() + 120_000;
@@ -112,7 +113,9 @@ const measureBacklog = async (runtime: LocalRuntime, payloads: string[]) => {
   const start = { at: performance.now(), busy: twin.busySlotMs };
   let end = start;
   runtime.setEventSourceMappingsEnabled(true, NETSUITE_FUNCTIONS);
-  while (waiting() > 0) {
+  // A backlog waits while more messages remain (queued or in a batch) than the account's limit: a
+  // NetSuite caller could use every free slot. Below that, the tail cannot fill the account.
+  while (remaining() > twin.concurrencyLimit) {
     await new Promise((resolve) => setTimeout(resolve, 25));
     end = { at: performance.now(), busy: twin.busySlotMs };
   }

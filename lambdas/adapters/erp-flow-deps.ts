@@ -53,24 +53,38 @@ export interface ErpFlowEnv {
 }
 
 /**
- * What the billing-to-ERP flows work with: the NetSuite client and the account's concurrency leases
- * (shared with every other function that calls NetSuite), the links and exceptions, the bus.
+ * The NetSuite client every function that calls NetSuite uses: its credentials from Secrets Manager,
+ * and the account's concurrency leases (one per request in flight) shared with every other caller.
  */
+export const netSuiteClientFromEnv = (
+  env: Pick<
+    ErpFlowEnv,
+    | 'NETSUITE_BASE_URL'
+    | 'NETSUITE_TIMEOUT_MS'
+    | 'NETSUITE_SECRET_ID'
+    | 'CONCURRENCY_LEASES_TABLE_NAME'
+    | 'NETSUITE_CONCURRENCY_LIMIT'
+  >,
+  documents: DynamoDBDocumentClient,
+): NetSuiteClient =>
+  new NetSuiteClient({
+    baseUrl: env.NETSUITE_BASE_URL,
+    timeoutMs: env.NETSUITE_TIMEOUT_MS,
+    credentials: netSuiteCredentialsFrom(env.NETSUITE_SECRET_ID),
+    leases: dynamoConcurrencyLeases(documents, env.CONCURRENCY_LEASES_TABLE_NAME, {
+      resource: 'netsuite',
+      limit: env.NETSUITE_CONCURRENCY_LIMIT,
+      leaseMs: env.NETSUITE_TIMEOUT_MS + 30_000,
+    }),
+  });
+
+/** What the billing-to-ERP flows work with: the NetSuite client, the links and exceptions, the bus. */
 export const erpFlowDeps = (env: ErpFlowEnv) => {
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return {
-    netsuite: new NetSuiteClient({
-      baseUrl: env.NETSUITE_BASE_URL,
-      timeoutMs: env.NETSUITE_TIMEOUT_MS,
-      credentials: netSuiteCredentialsFrom(env.NETSUITE_SECRET_ID),
-    }),
-    netsuiteLeases: dynamoConcurrencyLeases(documents, env.CONCURRENCY_LEASES_TABLE_NAME, {
-      resource: 'netsuite',
-      limit: env.NETSUITE_CONCURRENCY_LIMIT,
-      leaseMs: 90_000,
-    }),
+    netsuite: netSuiteClientFromEnv(env, documents),
     links: dynamoLinksRepository(documents, env.LINKS_TABLE_NAME),
     exceptions: dynamoExceptionsRepository(documents, env.EXCEPTIONS_TABLE_NAME),
     publisher: eventBridgePublisher(new EventBridgeClient({}), env.EVENT_BUS_NAME),

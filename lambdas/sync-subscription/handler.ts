@@ -41,7 +41,6 @@ export const handler = eventConsumer({
   metrics,
   idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
   queueUrl: env.QUEUE_URL,
-  lease: shared.netsuiteLeases,
   // A throttled vendor: its Retry-After, else 15 s doubling per receive. A saga still making the
   // order is seconds from done: 3 s doubling.
   retryPolicy: {

@@ -110,8 +110,8 @@ export interface EventFlowProps {
   /** Construct id of the rule on the bus. @default `${id}Rule` */
   readonly ruleId?: string;
   /**
-   * The flow calls NetSuite with this mapping (`NETSUITE_MAPPING`); its batches hold one of the
-   * account's leases (`erpFlowDeps(env).netsuiteLeases` passed to the event consumer as `lease`).
+   * The flow calls NetSuite with this mapping (`NETSUITE_MAPPING`); each of its requests holds one of
+   * the account's leases (the client of `netSuiteClientFromEnv` takes them).
    */
   readonly netsuite?: { readonly mapping: Readonly<Record<string, unknown>> };
   /** The flow calls Stripe's API. @default false */
@@ -185,8 +185,9 @@ export class EventFlow extends Construct {
       maxReceiveCount: props.maxReceiveCount ?? platform.queues.maxReceiveCount,
       batchSize: platform.queues.batchSize,
       // A NetSuite flow may use the whole account while the others are idle: the leases, not the
-      // queue's concurrency, keep all of them together within the limit.
-      maxConcurrency: props.netsuite ? platform.netsuite.concurrencyLimit : (props.maxConcurrency ?? 2),
+      // queue's concurrency, keep all of them together within the limit. Twice the limit, because an
+      // invocation spends part of its time outside NetSuite (tables, bus) while another holds the lease.
+      maxConcurrency: props.netsuite ? 2 * platform.netsuite.concurrencyLimit : (props.maxConcurrency ?? 2),
       maxMessageAge: platform.queues.maxMessageAge,
     });
     platform.backbone.routeToQueue(

@@ -209,7 +209,7 @@ describe('the revbridge stack', () => {
           FunctionResponseTypes: ['ReportBatchItemFailures'],
           BatchSize: 10,
         });
-        expect(concurrency).toBe(devConfig().netsuite.concurrencyLimit);
+        expect(concurrency).toBe(2 * devConfig().netsuite.concurrencyLimit);
       }
     });
 

@@ -1,3 +1,4 @@
+import type { ConcurrencyLeases } from '../../lambdas/adapters/aws/concurrency-leases';
 import { NetSuiteClient } from '../../lambdas/adapters/netsuite/client';
 import { PermanentError, TransientError } from '../../lambdas/shared/errors';
 
@@ -89,5 +90,61 @@ describe('NetSuite REST client', () => {
       () => new Response(errorBody('NONEXISTENT_ID', 'not found'), { status: 404 }),
     );
     await expect(client.getByExternalId('customer', 'cus_1')).resolves.toBeNull();
+  });
+});
+
+describe('NetSuite REST client under the account concurrency leases', () => {
+  const leasesThat = (outcome: 'grant' | 'refuse', log: string[]): ConcurrencyLeases => ({
+    async acquire(_deadlineMs, leaseMs) {
+      log.push(`acquire (lasts ${leaseMs} ms if never given back)`);
+      if (outcome === 'refuse') {
+        throw new TransientError('all 10 netsuite leases are in use', { code: 'LeaseUnavailable' });
+      }
+      return async () => {
+        log.push('release');
+      };
+    },
+  });
+  const clientWith = (leases: ConcurrencyLeases, log: string[], status: number) =>
+    new NetSuiteClient({
+      baseUrl: 'https://tstdrv1.example',
+      credentials,
+      timeoutMs: 10_000,
+      leases,
+      fetchImpl: (async () => {
+        log.push('request');
+        return new Response(status === 204 ? null : errorBody('UNEXPECTED_ERROR', 'down'), {
+          status,
+          headers: { location: 'https://tstdrv1.example/services/rest/record/v1/invoice/981' },
+        });
+      }) as unknown as typeof fetch,
+    });
+
+  it('holds a lease while each request is in flight and gives it back after', async () => {
+    const log: string[] = [];
+    await clientWith(leasesThat('grant', log), log, 204).upsert('invoice', 'in_1', {});
+    expect(log).toEqual(['acquire (lasts 40000 ms if never given back)', 'request', 'release']);
+  });
+
+  it('gives the lease back when NetSuite fails', async () => {
+    const log: string[] = [];
+    await expect(
+      clientWith(leasesThat('grant', log), log, 503).upsert('invoice', 'in_1', {}),
+    ).rejects.toMatchObject({
+      name: 'TransientError',
+      status: 503,
+    });
+    expect(log).toEqual(['acquire (lasts 40000 ms if never given back)', 'request', 'release']);
+  });
+
+  it('sends nothing and fails retryably when no lease comes in time', async () => {
+    const log: string[] = [];
+    await expect(
+      clientWith(leasesThat('refuse', log), log, 204).upsert('invoice', 'in_1', {}),
+    ).rejects.toMatchObject({
+      name: 'TransientError',
+      code: 'LeaseUnavailable',
+    });
+    expect(log).toEqual(['acquire (lasts 40000 ms if never given back)']);
   });
 });

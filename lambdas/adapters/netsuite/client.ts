@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
 import { networkError, PermanentError, parseRetryAfter, TransientError } from '../../shared/errors';
+import type { ConcurrencyLeases } from '../aws/concurrency-leases';
 
 /**
  * NetSuite REST record API client: token-based authentication (OAuth 1.0a, HMAC-SHA256, realm =
@@ -24,6 +25,14 @@ export interface NetSuiteClientOptions {
   /** Per request. @default 10000 */
   readonly timeoutMs?: number;
   readonly fetchImpl?: typeof fetch;
+  /**
+   * The account's concurrency leases, shared by every function that calls it: each request holds one
+   * while it is in flight, so together they never exceed the account's limit, whichever flow has the
+   * backlog. @default none (the caller bounds its own concurrency)
+   */
+  readonly leases?: ConcurrencyLeases;
+  /** Longest a request waits for a lease before failing with `LeaseUnavailable`. @default 20000 */
+  readonly leaseWaitMs?: number;
 }
 
 export type RecordType = 'customer' | 'salesOrder' | 'invoice' | 'customerPayment' | 'creditMemo';
@@ -164,6 +173,11 @@ export class NetSuiteClient {
       oauth.authorize({ url, method }, { key: credentials.tokenId, secret: credentials.tokenSecret }),
     ).Authorization;
 
+    // A lease lasts past the request's timeout if never given back (an environment killed mid-call).
+    const release = await this.options.leases?.acquire(
+      Date.now() + (this.options.leaseWaitMs ?? 20_000),
+      this.timeoutMs + 30_000,
+    );
     let response: Response;
     try {
       response = await this.fetchImpl(url, {
@@ -178,6 +192,9 @@ export class NetSuiteClient {
       });
     } catch (error) {
       throw networkError(`NetSuite ${method} ${path} did not answer`, error);
+    } finally {
+      // NetSuite frees the slot once it has answered; a lease not given back expires on its own.
+      await release?.().catch(() => undefined);
     }
     if (response.ok) return response;
     throw await classifyFailure(response, method, path);
