@@ -83,7 +83,7 @@ const salesforceDealWon: FlowType = {
   start: ({ runtime, random, tag, catalog }) => {
     const org = runtime.salesforce;
     if (!org) throw new Error('the Salesforce twin is not running');
-    const currency = random.chance(0.5) ? 'USD' : 'GBP';
+    const currency = 'USD';
     const accountId = org.createRecord('Account', {
       Name: `Chaos ${tag}`,
       BillingStreet: '1 Initech Way',
