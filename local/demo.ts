@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from './config';
+import { subscriptionChanges } from './demo/subscriptions';
 import { LocalRuntime } from './runtime/runtime';
 import { ensureSynthesized } from './runtime/synth';
 
@@ -17,6 +18,8 @@ import { ensureSynthesized } from './runtime/synth';
  *    subscription's first invoice then comes back from Stripe as a webhook and is posted to the ERP.
  * 2. Stripe `invoice.finalized` webhooks signed with the official SDK (one delivered twice, one
  *    tampered with) each reach the ERP exactly once.
+ * 3. The contract changes in billing (local/demo/subscriptions.ts): a seat increase in Stripe reaches
+ *    the ERP sales order and the opportunity, then a cancellation closes the rest of the order.
  */
 
 // Stripe's own invoice sample, kept in the project (test/fixtures/vendors/SOURCES.md).
@@ -294,6 +297,8 @@ const main = async (): Promise<number> => {
       `customers: ${customers.map((customer) => `${customer.externalId ?? '?'} (#${customer.id})`).join(', ')}`,
     );
     check('one ERP customer per billing customer', customers.length === 3);
+
+    await subscriptionChanges(runtime, check, { step, info });
 
     step('Metrics and alarms');
     const final = runtime.status();
