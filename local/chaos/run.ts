@@ -142,8 +142,14 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
   countFaults(runtime.hubspot?.faults, 'hubspot', faultsInjected);
   countFaults(stripe.faults, 'stripe', faultsInjected);
 
-  // SQS's clock runs faster than the wall's: a consumer's 30 s backoff takes 6 s at 5x.
-  const skip = setInterval(() => runtime.skipQueueTime(options.queueSecondsPerSecond ?? 4), 1000);
+  // SQS's clock runs faster than the wall's: a consumer's 30 s backoff takes 7.5 s at 4x. While no
+  // batch is being processed nothing can be redelivered early, so the clock then jumps 30 s at a time
+  // (what a killed batch waits, its visibility timeout, passes in seconds instead of minutes).
+  const rate = options.queueSecondsPerSecond ?? 4;
+  const skip = setInterval(() => {
+    const running = runtime.status().eventSourceMappings.reduce((sum, m) => sum + m.running, 0);
+    runtime.skipQueueTime(running === 0 ? 30 : rate / 4);
+  }, 250);
 
   const expectations: (Expectation & { flow: string })[] = [];
   const pending = new Map<string, Expectation & { flow: string }>();
@@ -153,6 +159,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
   };
   const outstandingFlows = () => new Set([...pending.values()].map((e) => e.flow + e.externalId)).size;
 
+  let crashedAt: number | undefined;
   // The timeline's discrete faults: environments killed at a quarter, the webhook outage at half.
   const crash = async () => {
     if (faults.crashes <= 0) return;
@@ -164,6 +171,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
     const deadline = Date.now() + 30_000;
     while (crashCount(runtime) - before < faults.crashes && Date.now() < deadline) await sleep(5);
     runtime.setAwsFaults(baseAws);
+    crashedAt = Date.now();
     log(`killed ${crashCount(runtime) - before} execution environment(s) mid-batch`);
   };
   const outage = async () => {
@@ -242,6 +250,15 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
   const busName = runtime.events.listEventBuses('revbridge-').at(0)?.Name ?? '';
   const replayed = { exceptions: 0, redriven: 0, rounds: 0 };
   const replayedIds = new Set<string>();
+  // A killed invocation's idempotency lock lasts its function's timeout (60 s) in real time, as on
+  // AWS: a message redriven before then is refused as in progress again.
+  const lockedUntil = crashedAt === undefined ? 0 : crashedAt + 65_000;
+  if (Date.now() < lockedUntil) {
+    log(
+      `waiting ${Math.ceil((lockedUntil - Date.now()) / 1000)} s for the killed invocation's idempotency lock to expire`,
+    );
+    await sleep(lockedUntil - Date.now());
+  }
   for (let round = 1; round <= (options.replayRounds ?? 3); round += 1) {
     let acted = 0;
     for (const table of runtime.tables.filter((name) => name.includes('Exceptions'))) {
