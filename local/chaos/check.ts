@@ -22,6 +22,11 @@ export interface ErpCount {
   readonly amountMismatches: Finding[];
   /** Expected records checked against billing's amount, to the cent. */
   readonly amountsChecked: number;
+  /**
+   * Invoices the Stripe twin itself finalized (a saga's subscription bills its first period) that the
+   * ERP does not hold: not sent by the workload, found by comparing billing with the ERP.
+   */
+  readonly billingInvoicesNotInErp: Finding[];
 }
 
 const RECORD_TYPES = ['customer', 'salesOrder', 'invoice', 'customerPayment'] as const;
@@ -88,7 +93,20 @@ export const countErp = (
         );
     }
   }
+  const billingInvoicesNotInErp: Finding[] = [];
+  for (const invoice of runtime.stripe?.list('invoice') ?? []) {
+    const id = String(invoice.id);
+    if (invoice.status !== 'open' && invoice.status !== 'paid') continue;
+    if (netsuite.getByExternalId('invoice', id)) continue;
+    billingInvoicesNotInErp.push({
+      flow: 'stripe twin (subscription invoice)',
+      type: 'invoice',
+      externalId: id,
+      problem: `billing invoice ${String(invoice.status)} but not in the ERP`,
+    });
+  }
   return {
+    billingInvoicesNotInErp,
     records,
     expectedWrites: writes,
     expected: expectations.length,

@@ -341,12 +341,13 @@ export const chaosFailed = (report: ChaosReport): boolean =>
   report.erp.duplicates.length > 0 ||
   report.erp.missing.length > 0 ||
   report.erp.amountMismatches.length > 0 ||
+  report.erp.billingInvoicesNotInErp.length > 0 ||
   report.driverErrors.length > 0;
 
 /** The one report, as the CLI prints it. */
 export const formatReport = (report: ChaosReport): string => {
   const lines: string[] = [];
-  const row = (label: string, value: string | number) => lines.push(`  ${label.padEnd(34)} ${value}`);
+  const row = (label: string, value: string | number) => lines.push(`  ${label.padEnd(44)} ${value}`);
   const { erp } = report;
   lines.push(`chaos run, seed ${report.seed}`);
   row(
@@ -364,6 +365,7 @@ export const formatReport = (report: ChaosReport): string => {
   row('expected ERP records', `${erp.found} of ${erp.expected} present, ${erp.expectedWrites} writes`);
   row('duplicates (must be 0)', erp.duplicates.length);
   row('missing (must be 0)', erp.missing.length);
+  row('billing invoices not in the ERP (must be 0)', erp.billingInvoicesNotInErp.length);
   row(
     'amounts matching billing',
     `${erp.amountsChecked - erp.amountMismatches.length} of ${erp.amountsChecked} to the cent`,
@@ -386,7 +388,12 @@ export const formatReport = (report: ChaosReport): string => {
     (a, b) => b[1].count - a[1].count,
   ))
     lines.push(`    ${String(count).padStart(6)}  ${kind}: ${reason}`);
-  const problems = [...erp.duplicates, ...erp.missing, ...erp.amountMismatches];
+  const problems = [
+    ...erp.duplicates,
+    ...erp.missing,
+    ...erp.amountMismatches,
+    ...erp.billingInvoicesNotInErp,
+  ];
   if (problems.length > 0) lines.push('  problems:');
   for (const p of problems.slice(0, 20)) lines.push(`    ${p.flow} ${p.type} ${p.externalId}: ${p.problem}`);
   for (const error of report.driverErrors.slice(0, 10)) lines.push(`    driver: ${error}`);
