@@ -56,6 +56,7 @@ export class SqsPoller {
   private readonly abort = new AbortController();
   private readonly loops: Promise<void>[] = [];
   private batches = 0;
+  private running = 0;
   private messages = 0;
   private failedMessages = 0;
   /** Set while the mapping is disabled (UpdateEventSourceMapping `Enabled: false`): resolves on enable. */
@@ -113,6 +114,8 @@ export class SqsPoller {
       maxConcurrency: this.spec.maxConcurrency,
       enabled: this.enabled,
       batches: this.batches,
+      /** Batches being processed right now. */
+      running: this.running,
       messages: this.messages,
       failedMessages: this.failedMessages,
     };
@@ -173,6 +176,7 @@ export class SqsPoller {
   }
 
   private async deliver(received: ReceivedMessage[]): Promise<void> {
+    this.running += 1;
     const outcome = await this.lambda
       .invoke(this.spec.functionName, { Records: received.map((message) => toRecord(message, this.spec)) })
       .catch(
@@ -181,7 +185,10 @@ export class SqsPoller {
           error: { errorType: 'Runtime.Error', errorMessage: String(error), stack: [] },
           durationMs: 0,
         }),
-      );
+      )
+      .finally(() => {
+        this.running -= 1;
+      });
     this.batches += 1;
     this.messages += received.length;
     let failedIds = new Set(received.map((message) => message.messageId));
