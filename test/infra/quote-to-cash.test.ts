@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ConfigError, loadStageConfig } from '../../lib/config';
+import { renderDefinition } from '../../lib/constructs/workflow-definition';
 import { crmTwinCustomFields, stripeCatalogSeed } from '../../local/config';
 import { devConfig, synthStack } from '../support/synth';
 
@@ -55,7 +56,7 @@ describe('the quote-to-cash workflow', () => {
       'utf8',
     );
     expect(stateMachine.StateMachineType).toBe('STANDARD');
-    expect(stateMachine.DefinitionString).toBe(file);
+    expect(stateMachine.DefinitionString).toBe(renderDefinition('quote-to-cash', file));
     expect(stateMachine.DefinitionSubstitutions).toEqual({
       StepsFunctionArn: { 'Fn::GetAtt': [idOf('QuoteToCashSteps', 'AWS::Lambda::Function'), 'Arn'] },
       EventBusName: { Ref: idOf('EventsBus', 'AWS::Events::EventBus') },
