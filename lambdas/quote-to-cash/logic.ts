@@ -6,8 +6,9 @@ import type { PriceCatalog } from '../adapters/stripe/price-catalog';
 import type { BillingClient, CrmClient, Deal, ErpClient } from '../domain/deal';
 import { type CanonicalEvent, followUpEvent } from '../domain/events';
 import { PermanentError } from '../shared/errors';
+import { describeSagaFailure } from '../shared/saga-failure';
 import { erpCustomerExternalId, idempotencyKey, salesOrderExternalId } from './identity';
-import type { Caught, Plan, QuoteToCashMapping, SagaState, Step } from './schema';
+import type { Plan, QuoteToCashMapping, SagaState, Step } from './schema';
 
 export const FLOW = 'quote-to-cash';
 
@@ -291,46 +292,9 @@ const openException = async (saga: Saga, deps: QuoteToCashDeps) => {
   return { exceptionId: record.exceptionId, reason: failure.reason };
 };
 
-/**
- * Why the saga failed, in words safe to show the CRM owner: the step and the error code, never the
- * vendor's message (it can quote what was sent). Validation failures are the exception: their message
- * is the list of problems, which this code wrote and which names fields, not values.
- */
-export const describeFailure = (saga: Pick<SagaState, 'failure'>): { code: string; reason: string } => {
-  const [state, caught] = Object.entries(saga.failure ?? {})[0] ?? [];
-  if (!state || !caught) return { code: 'Unknown', reason: 'the saga failed for an unknown reason' };
-  const step = FORWARD_STATES[state as keyof typeof FORWARD_STATES] ?? state;
-  const { code, message } = readCause(caught);
-  if (code === 'ValidationFailed') return { code, reason: message || 'the deal is not valid' };
-  switch (caught.Error) {
-    case 'PermanentError':
-      return { code, reason: `${step} was rejected (${code})` };
-    case 'TransientError':
-      return { code, reason: `${step} kept failing (${code}); gave up after retrying` };
-    case 'States.Timeout':
-      return { code: 'Timeout', reason: `${step} timed out` };
-    default:
-      return { code: caught.Error, reason: `${step} failed (${caught.Error})` };
-  }
-};
-
-/**
- * A function's error reaches the Catch as `Cause` = the Lambda runtime's JSON (`errorMessage`); the
- * handler writes its messages as `[code] text`, so the code survives that trip.
- */
-const readCause = (caught: Caught): { code: string; message: string } => {
-  let text = caught.Cause ?? '';
-  try {
-    const parsed = JSON.parse(text) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') text = parsed.errorMessage;
-  } catch {
-    // A service error's Cause is plain text.
-  }
-  const match = /^\[([^\]]+)\]\s*(.*)$/s.exec(text);
-  return match
-    ? { code: match[1] ?? caught.Error, message: match[2] ?? '' }
-    : { code: caught.Error, message: '' };
-};
+/** Why the saga failed, in words safe to show the CRM owner (lambdas/shared/saga-failure.ts). */
+export const describeFailure = (saga: Pick<SagaState, 'failure'>): { code: string; reason: string } =>
+  describeSagaFailure(saga.failure, FORWARD_STATES, 'the deal is not valid');
 
 /**
  * The deal as the ERP client must see it: with the subsidiary the validation routed it to (a deal

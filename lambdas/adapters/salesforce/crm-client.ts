@@ -57,6 +57,8 @@ export interface SalesforceCrmClientOptions {
   readonly accountEmailField?: string;
   /** Subsidiary routing key, as a path from the Opportunity (`Subsidiary__c`, `Account.Subsidiary__c`). */
   readonly subsidiaryField?: string;
+  /** Opportunity field with the id of the opportunity this one amends (amendments and upsells). */
+  readonly amendmentOfField?: string;
   /**
    * Orgs with state and country picklists hold the ISO code in `BillingCountryCode`; others hold free
    * text in `BillingCountry`, which is used only when it is a two-letter code. @default 'BillingCountry'
@@ -134,6 +136,7 @@ export class SalesforceCrmClient implements CrmClient {
       options.accountTaxIdField,
       options.accountEmailField,
       options.subsidiaryField,
+      options.amendmentOfField,
     ];
     for (const name of configured) {
       if (name !== undefined && !FIELD_PATH.test(name)) {
@@ -203,6 +206,7 @@ export class SalesforceCrmClient implements CrmClient {
       fields.erpCustomerId,
       fields.salesOrderId,
       ...(options.subsidiaryField ? [options.subsidiaryField] : []),
+      ...(options.amendmentOfField ? [options.amendmentOfField] : []),
     ];
     const accountFields = [
       'Name',
@@ -267,6 +271,7 @@ export class SalesforceCrmClient implements CrmClient {
         taxId: stringAt(raw, `Account.${this.taxIdField()}`),
       },
       subsidiary: options.subsidiaryField ? stringAt(raw, options.subsidiaryField) : null,
+      ...(options.amendmentOfField ? { amends: stringAt(raw, options.amendmentOfField) } : {}),
       lines: lines.map((line) => {
         const productCode = line.ProductCode ?? line.Product2?.ProductCode;
         if (!productCode) {
