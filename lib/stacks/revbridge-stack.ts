@@ -256,19 +256,53 @@ export class RevbridgeStack extends Stack {
       logRetention,
     });
 
+    // Flow 7, a won amendment or upsell of an active contract → subscription items and sales order
+    // changed: a second Standard workflow, the same way as quote-to-cash (steps function + ASL file).
+    const amendmentSteps = new RevbridgeFunction(this, 'AmendContractSteps', {
+      feature: 'amend-contract',
+      logRetention,
+      timeout: Duration.seconds(60),
+      memorySize: 512,
+      environment: {
+        ...platform.props.crm.environment,
+        ...platform.props.stripe.environment,
+        // Sales order reads and one write per step; no mapping: lines come from the catalog.
+        ...platform.props.netsuite.environment({}),
+        QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c),
+        AMENDMENT_PRORATION_BEHAVIOR: config.amendment.prorationBehavior,
+      },
+    });
+    for (const secret of [stripeApiKey, netsuiteCredentials, salesforceAccessToken, hubspotAccessToken]) {
+      secret.grantRead(amendmentSteps);
+    }
+    links.bind(amendmentSteps, 'readwrite');
+    exceptions.bind(amendmentSteps);
+    backbone.grantPublish(amendmentSteps);
+    const amendContract = new Workflow(this, 'AmendContract', {
+      workflowName: 'amend-contract',
+      definitionFile: path.join(STATE_MACHINES, 'amend-contract.asl.json'),
+      functions: { StepsFunctionArn: amendmentSteps },
+      bus: backbone.bus,
+      logRetention,
+    });
+
     // The starter reads the deal from its CRM (one read per message; won deals are rare, so the CRMs'
     // API limits are never close) and starts one saga per deal version.
     const startDealSaga = new EventFlow(this, 'StartDealSaga', {
       platform,
       feature: 'start-deal-saga',
-      description: 'Won CRM deals to the quote-to-cash saga starter',
+      description: 'Won CRM deals to the saga starter (quote-to-cash, or the amendment saga)',
       events: { sources: ['revbridge.salesforce', 'revbridge.hubspot'], detailTypes: ['crm.deal.won'] },
       ruleId: 'DealWonRule',
       crm: true,
       timeout: Duration.seconds(30),
-      environment: { STATE_MACHINE_ARN: quoteToCash.stateMachine.stateMachineArn },
+      environment: {
+        STATE_MACHINE_ARN: quoteToCash.stateMachine.stateMachineArn,
+        AMENDMENT_STATE_MACHINE_ARN: amendContract.stateMachine.stateMachineArn,
+      },
     });
     quoteToCash.stateMachine.grantStartExecution(startDealSaga.fn);
+    amendContract.stateMachine.grantStartExecution(startDealSaga.fn);
 
     // Last: the dashboard shows every alarm created above.
     new BusinessDashboard(this, 'Business', {

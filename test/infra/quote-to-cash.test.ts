@@ -110,7 +110,7 @@ describe('the quote-to-cash workflow', () => {
     });
   });
 
-  it('lets the starter read the CRMs, start this state machine and nothing else', () => {
+  it('lets the starter read the CRMs, start this state machine and the amendment saga, and nothing else', () => {
     const statements = statementsOfRole(functionRole('StartDealSaga'));
     expect(kindsTouched(statements)).toEqual([
       'AWS::DynamoDB::Table',
@@ -130,7 +130,9 @@ describe('the quote-to-cash workflow', () => {
       ].sort(),
     );
     const start = statements.filter((s) => [s.Action].flat().includes('states:StartExecution'));
-    expect([...referencedIds(start)]).toEqual([stateMachineId]);
+    expect([...referencedIds(start)].sort()).toEqual(
+      [stateMachineId, idOf('AmendContractStateMachine', 'AWS::StepFunctions::StateMachine')].sort(),
+    );
   });
 
   it('lets the steps function use the saga vendor secrets, the links and exceptions tables and the bus only', () => {
