@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from './config';
+import { amendment } from './demo/amendment';
 import { LocalRuntime } from './runtime/runtime';
 import { ensureSynthesized } from './runtime/synth';
 
@@ -217,6 +218,7 @@ export const quoteToCash = async (runtime: LocalRuntime, check: CheckFn) => {
     'the first invoice reached the ERP exactly once',
     first?.id !== undefined && runtime.netsuite?.writeCount('invoice', first.id) === 1,
   );
+  return { accountId, opportunityId, productIds };
 };
 
 const main = async (): Promise<number> => {
@@ -239,7 +241,7 @@ const main = async (): Promise<number> => {
     info(`NetSuite twin at ${runtime.twins.get('netsuite')?.url}`);
     info(`console: ${runtime.apiUrl}/_local/console (while the demo runs; \`npm run local\` keeps it up)`);
 
-    await quoteToCash(runtime, check);
+    const contract = await quoteToCash(runtime, check);
 
     step('Sending Stripe invoice.finalized webhooks, signed with the official stripe SDK');
     const secret = localSecrets().stripeWebhookSecret;
@@ -311,6 +313,8 @@ const main = async (): Promise<number> => {
       'no alarm is in ALARM',
       final.alarms.every((alarm) => alarm.state !== 'ALARM'),
     );
+
+    await amendment(runtime, contract, { step, info, check });
   } finally {
     await runtime.stop();
   }
