@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { EventPublisher } from '../adapters/aws/event-publisher';
-import { reportException } from '../adapters/aws/exception-reporter';
 import type { ExceptionsRepository } from '../adapters/aws/exceptions-repository';
 import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { PriceCatalog } from '../adapters/stripe/price-catalog';
@@ -10,6 +9,7 @@ import {
   type SubscriptionAmendments,
   withoutAmendment,
 } from '../domain/amendment';
+import { priceDealLines } from '../domain/catalog-prices';
 import type { CrmClient, Deal } from '../domain/deal';
 import { type CanonicalEvent, followUpEvent } from '../domain/events';
 import {
@@ -23,7 +23,7 @@ import {
 import { salesOrderExternalId } from '../quote-to-cash/identity';
 import type { QuoteToCashMapping } from '../quote-to-cash/schema';
 import { PermanentError } from '../shared/errors';
-import { describeSagaFailure } from '../shared/saga-failure';
+import { need, sagaFailurePath } from '../shared/saga-failure';
 import type { WithEvent } from '../shared/saga-step-handler';
 import type { Plan, SagaState, Step } from './schema';
 
@@ -40,9 +40,6 @@ export const FLOW = 'amend-contract';
 
 /** The status the CRM shows on the amendment once the contract has it. */
 export const AMENDED_STATUS = 'Amended';
-
-/** Salesforce text fields hold 255 characters; HubSpot's hold more, so this is the common limit. */
-const MAX_STATUS_LENGTH = 255;
 
 /** The state machine's forward states (a Catch records a failure under the failing state's name). */
 export const FORWARD_STATES = {
@@ -67,6 +64,8 @@ export interface AmendContractDeps {
 }
 
 export type Saga = WithEvent<SagaState, 'crm.deal.won'>;
+
+const failurePath = sagaFailurePath(FLOW, FORWARD_STATES, 'the amendment is not valid');
 
 export type StepResult =
   | Plan
@@ -112,9 +111,9 @@ export const runStep = async (step: Step, saga: Saga, deps: AmendContractDeps): 
       return { outcome };
     }
     case 'openException':
-      return openException(saga, deps);
+      return failurePath.openException(saga, deps);
     case 'notifyCrmOwner': {
-      const status = `Failed: ${describeFailure(saga).reason}`.slice(0, MAX_STATUS_LENGTH);
+      const status = failurePath.crmStatus(saga);
       await deps.crm(saga.deal.crm).writeBack(saga.deal.dealId, { status });
       return { status };
     }
@@ -142,27 +141,8 @@ export const validateAmendment = async (saga: Saga, deps: AmendContractDeps): Pr
   }
 
   if (deal.lines.length === 0) problems.push('the deal has no line items');
-  const lookupKeys = new Map<string, string>();
-  for (const line of deal.lines) {
-    const product = deps.mapping.catalog[line.productCode];
-    const lookupKey = product?.stripeLookupKeys[deal.currency];
-    if (!product) problems.push(`product ${line.productCode || '(no code)'} is not in the catalog`);
-    else if (!lookupKey)
-      problems.push(`product ${line.productCode} has no ${deal.currency} price in the catalog`);
-    else lookupKeys.set(line.productCode, lookupKey);
-  }
-  const prices =
-    lookupKeys.size > 0 ? await deps.prices.findByLookupKeys([...new Set(lookupKeys.values())]) : new Map();
-  for (const [productCode, lookupKey] of lookupKeys) {
-    const price = prices.get(lookupKey);
-    if (!price) problems.push(`product ${productCode}: no active Stripe price has lookup key ${lookupKey}`);
-    else if (price.currency !== deal.currency)
-      problems.push(
-        `product ${productCode}: Stripe price ${lookupKey} is in ${price.currency}, not ${deal.currency}`,
-      );
-    else if (!price.recurring)
-      problems.push(`product ${productCode}: Stripe price ${lookupKey} is not recurring`);
-  }
+  const priced = await priceDealLines(deal, deps.mapping.catalog, deps.prices);
+  problems.push(...priced.problems);
 
   if (subscriptionId !== null && problems.length === 0) {
     const subscription = await deps.billing.getSubscription(subscriptionId);
@@ -176,7 +156,7 @@ export const validateAmendment = async (saga: Saga, deps: AmendContractDeps): Pr
 
   const quantities = new Map<string, number>();
   for (const line of deal.lines) {
-    const priceId = prices.get(lookupKeys.get(line.productCode) ?? '')?.id;
+    const priceId = priced.priceIdOf(line.productCode);
     if (priceId) quantities.set(priceId, (quantities.get(priceId) ?? 0) + line.quantity);
   }
   const lines: AmendmentLine[] = [...quantities].map(([priceId, quantity]) => ({ priceId, quantity }));
@@ -269,26 +249,6 @@ const writeBack = async (saga: Saga, deps: AmendContractDeps) => {
   return { event: amended };
 };
 
-const openException = async (saga: Saga, deps: AmendContractDeps) => {
-  const failure = describeFailure(saga);
-  const leftOver = Object.keys(saga.compensationFailures ?? {});
-  const message =
-    leftOver.length === 0
-      ? failure.reason
-      : `${failure.reason}. Undo incomplete, finish by hand: ${leftOver.join(', ')}`;
-  const record = await reportException(deps, FLOW, failure.code, message, saga.event);
-  return { exceptionId: record.exceptionId, reason: failure.reason };
-};
-
-export const describeFailure = (saga: Pick<SagaState, 'failure'>) =>
-  describeSagaFailure(saga.failure, FORWARD_STATES, 'the amendment is not valid');
+export const describeFailure = (saga: Pick<SagaState, 'failure'>) => failurePath.describe(saga);
 
 const keyOf = (saga: Saga): string => amendmentKey(saga.deal, saga.event.data.version);
-
-/** A step ran without what an earlier step returns: the definition is wrong, a retry cannot help. */
-const need = <T>(value: T | undefined, what: string): T => {
-  if (value === undefined) {
-    throw new PermanentError(`the saga state has no ${what}`, { code: 'SagaStateIncomplete' });
-  }
-  return value;
-};

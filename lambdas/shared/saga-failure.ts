@@ -1,3 +1,7 @@
+import { type ExceptionReporterDeps, reportException } from '../adapters/aws/exception-reporter';
+import type { CanonicalEvent } from '../domain/events';
+import { PermanentError } from './errors';
+
 /**
  * Why a saga failed, in words safe to show the CRM owner: the step and the error code, never the
  * vendor's message (it can quote what was sent). Validation failures are the exception: their message
@@ -50,4 +54,51 @@ const readCause = (caught: Caught): { code: string; message: string } => {
   return match
     ? { code: match[1] ?? caught.Error, message: match[2] ?? '' }
     : { code: caught.Error, message: '' };
+};
+
+/** Salesforce text fields hold 255 characters; HubSpot's hold more, so this is the common limit. */
+const MAX_STATUS_LENGTH = 255;
+
+type Failures = Readonly<Record<string, Caught>> | undefined;
+
+/** What the failure path of a saga reads from the execution's state. */
+export interface FailedSaga {
+  readonly event: CanonicalEvent;
+  readonly failure?: Failures;
+  readonly compensationFailures?: Failures;
+}
+
+/** The failure path's steps of one saga: its exception and the status the CRM owner reads. */
+export const sagaFailurePath = (
+  flow: string,
+  forwardStates: Readonly<Record<string, string>>,
+  invalid: string,
+) => {
+  const describe = (saga: { readonly failure?: Failures }) =>
+    describeSagaFailure(saga.failure, forwardStates, invalid);
+  return {
+    describe,
+    /** The exception a person works from: why, where, and which undo (if any) is left to do by hand. */
+    openException: async (saga: FailedSaga, deps: ExceptionReporterDeps) => {
+      const failure = describe(saga);
+      const leftOver = Object.keys(saga.compensationFailures ?? {});
+      const message =
+        leftOver.length === 0
+          ? failure.reason
+          : `${failure.reason}. Undo incomplete, finish by hand: ${leftOver.join(', ')}`;
+      const record = await reportException(deps, flow, failure.code, message, saga.event);
+      return { exceptionId: record.exceptionId, reason: failure.reason };
+    },
+    /** `Failed: <reason>`, within what a CRM text field holds. */
+    crmStatus: (saga: { readonly failure?: Failures }) =>
+      `Failed: ${describe(saga).reason}`.slice(0, MAX_STATUS_LENGTH),
+  };
+};
+
+/** A step ran without what an earlier step returns: the definition is wrong, a retry cannot help. */
+export const need = <T>(value: T | undefined, what: string): T => {
+  if (value === undefined) {
+    throw new PermanentError(`the saga state has no ${what}`, { code: 'SagaStateIncomplete' });
+  }
+  return value;
 };

@@ -222,68 +222,57 @@ export class RevbridgeStack extends Stack {
       ],
     });
 
+    /**
+     * A saga: one steps function for all its steps (why one: lambdas/quote-to-cash/handler.ts), with
+     * the vendor secrets, links, exceptions and bus its steps use, and its Standard workflow from
+     * `statemachines/<feature>.asl.json`.
+     */
+    const saga = (id: string, feature: string, environment: Record<string, string>) => {
+      const steps = new RevbridgeFunction(this, `${id}Steps`, {
+        feature,
+        logRetention,
+        // A step makes up to three vendor calls of at most `timeoutMs` each; the Task times out at 75 s.
+        timeout: Duration.seconds(60),
+        memorySize: 512,
+        environment: {
+          ...platform.props.crm.environment,
+          ...platform.props.stripe.environment,
+          ...environment,
+        },
+      });
+      for (const secret of [stripeApiKey, netsuiteCredentials, salesforceAccessToken, hubspotAccessToken]) {
+        secret.grantRead(steps);
+      }
+      links.bind(steps, 'readwrite');
+      exceptions.bind(steps);
+      backbone.grantPublish(steps);
+      return new Workflow(this, id, {
+        workflowName: feature,
+        definitionFile: path.join(STATE_MACHINES, `${feature}.asl.json`),
+        functions: { StepsFunctionArn: steps },
+        bus: backbone.bus,
+        logRetention,
+      });
+    };
+
     // Flow 1, deal won → contract activated: a Standard workflow per deal version.
     const q2c = config.quoteToCash;
-    const sagaSteps = new RevbridgeFunction(this, 'QuoteToCashSteps', {
-      feature: 'quote-to-cash',
-      logRetention,
-      // A step makes up to three vendor calls of at most `timeoutMs` each; the Task times out at 75 s.
-      timeout: Duration.seconds(60),
-      memorySize: 512,
-      environment: {
-        ...platform.props.crm.environment,
-        ...platform.props.stripe.environment,
-        ...platform.props.netsuite.environment({
-          ...invoiceMapping,
-          subsidiaryIds: Object.fromEntries(
-            Object.entries(q2c.subsidiaries).map(([key, value]) => [key, value.netsuiteSubsidiaryId]),
-          ),
-        }),
-        QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c),
-      },
-    });
-    for (const secret of [stripeApiKey, netsuiteCredentials, salesforceAccessToken, hubspotAccessToken]) {
-      secret.grantRead(sagaSteps);
-    }
-    links.bind(sagaSteps, 'readwrite');
-    exceptions.bind(sagaSteps);
-    backbone.grantPublish(sagaSteps);
-    const quoteToCash = new Workflow(this, 'QuoteToCash', {
-      workflowName: 'quote-to-cash',
-      definitionFile: path.join(STATE_MACHINES, 'quote-to-cash.asl.json'),
-      functions: { StepsFunctionArn: sagaSteps },
-      bus: backbone.bus,
-      logRetention,
+    const quoteToCash = saga('QuoteToCash', 'quote-to-cash', {
+      ...platform.props.netsuite.environment({
+        ...invoiceMapping,
+        subsidiaryIds: Object.fromEntries(
+          Object.entries(q2c.subsidiaries).map(([key, value]) => [key, value.netsuiteSubsidiaryId]),
+        ),
+      }),
+      QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c),
     });
 
     // Flow 7, a won amendment or upsell of an active contract → subscription items and sales order
-    // changed: a second Standard workflow, the same way as quote-to-cash (steps function + ASL file).
-    const amendmentSteps = new RevbridgeFunction(this, 'AmendContractSteps', {
-      feature: 'amend-contract',
-      logRetention,
-      timeout: Duration.seconds(60),
-      memorySize: 512,
-      environment: {
-        ...platform.props.crm.environment,
-        ...platform.props.stripe.environment,
-        // Sales order reads and one write per step; no mapping: lines come from the catalog.
-        ...platform.props.netsuite.environment({}),
-        QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c),
-        AMENDMENT_PRORATION_BEHAVIOR: config.amendment.prorationBehavior,
-      },
-    });
-    for (const secret of [stripeApiKey, netsuiteCredentials, salesforceAccessToken, hubspotAccessToken]) {
-      secret.grantRead(amendmentSteps);
-    }
-    links.bind(amendmentSteps, 'readwrite');
-    exceptions.bind(amendmentSteps);
-    backbone.grantPublish(amendmentSteps);
-    const amendContract = new Workflow(this, 'AmendContract', {
-      workflowName: 'amend-contract',
-      definitionFile: path.join(STATE_MACHINES, 'amend-contract.asl.json'),
-      functions: { StepsFunctionArn: amendmentSteps },
-      bus: backbone.bus,
-      logRetention,
+    // changed. The sales order change reads and writes lines only: no NetSuite mapping beyond the catalog.
+    const amendContract = saga('AmendContract', 'amend-contract', {
+      ...platform.props.netsuite.environment({}),
+      QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c),
+      AMENDMENT_PRORATION_BEHAVIOR: config.amendment.prorationBehavior,
     });
 
     // The starter reads the deal from its CRM (one read per message; won deals are rare, so the CRMs'
