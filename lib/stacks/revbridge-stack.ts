@@ -6,8 +6,9 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import { exceptionOpened } from '../constructs/alarms';
 import { BusinessDashboard } from '../constructs/business-dashboard';
+import { ConcurrencyLeases } from '../constructs/concurrency-leases';
 import { EventBackbone } from '../constructs/event-backbone';
-import { ConcurrencyBudget, EventFlow, FlowPlatform } from '../constructs/event-flow';
+import { EventFlow, FlowPlatform } from '../constructs/event-flow';
 import { ExceptionsTable } from '../constructs/exceptions-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { LinksTable } from '../constructs/links-table';
@@ -115,7 +116,7 @@ export class RevbridgeStack extends Stack {
       [hubspotClientSecret],
     );
 
-    const platform = new FlowPlatform(this, {
+    const platform = new FlowPlatform({
       logRetention,
       backbone,
       idempotency,
@@ -134,8 +135,9 @@ export class RevbridgeStack extends Stack {
           NETSUITE_MAPPING: JSON.stringify(mapping),
         }),
         secrets: [netsuiteCredentials],
-        // Every flow that calls NetSuite gets a share of the account's concurrency limit.
-        budget: new ConcurrencyBudget('netsuite.concurrencyLimit', config.netsuite.concurrencyLimit),
+        // Every function that calls NetSuite holds a lease while it does: together, within the limit.
+        concurrencyLimit: config.netsuite.concurrencyLimit,
+        leases: new ConcurrencyLeases(this, 'ConcurrencyLeases'),
       },
       stripe: {
         environment: {
@@ -227,7 +229,12 @@ export class RevbridgeStack extends Stack {
      * the vendor secrets, links, exceptions and bus its steps use, and its Standard workflow from
      * `statemachines/<feature>.asl.json`.
      */
-    const saga = (id: string, feature: string, environment: Record<string, string>) => {
+    const saga = (
+      id: string,
+      feature: string,
+      netsuiteMapping: Readonly<Record<string, unknown>>,
+      environment: Record<string, string>,
+    ) => {
       const steps = new RevbridgeFunction(this, `${id}Steps`, {
         feature,
         logRetention,
@@ -240,9 +247,8 @@ export class RevbridgeStack extends Stack {
           ...environment,
         },
       });
-      for (const secret of [stripeApiKey, netsuiteCredentials, salesforceAccessToken, hubspotAccessToken]) {
-        secret.grantRead(steps);
-      }
+      platform.grantNetSuite(steps, netsuiteMapping);
+      for (const secret of [stripeApiKey, salesforceAccessToken, hubspotAccessToken]) secret.grantRead(steps);
       links.bind(steps, 'readwrite');
       exceptions.bind(steps);
       backbone.grantPublish(steps);
@@ -257,23 +263,29 @@ export class RevbridgeStack extends Stack {
 
     // Flow 1, deal won → contract activated: a Standard workflow per deal version.
     const q2c = config.quoteToCash;
-    const quoteToCash = saga('QuoteToCash', 'quote-to-cash', {
-      ...platform.props.netsuite.environment({
+    const quoteToCash = saga(
+      'QuoteToCash',
+      'quote-to-cash',
+      {
         ...invoiceMapping,
         subsidiaryIds: Object.fromEntries(
           Object.entries(q2c.subsidiaries).map(([key, value]) => [key, value.netsuiteSubsidiaryId]),
         ),
-      }),
-      QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c),
-    });
+      },
+      { QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c) },
+    );
 
     // Flow 7, a won amendment or upsell of an active contract → subscription items and sales order
     // changed. The sales order change reads and writes lines only: no NetSuite mapping beyond the catalog.
-    const amendContract = saga('AmendContract', 'amend-contract', {
-      ...platform.props.netsuite.environment({}),
-      QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c),
-      AMENDMENT_PRORATION_BEHAVIOR: config.amendment.prorationBehavior,
-    });
+    const amendContract = saga(
+      'AmendContract',
+      'amend-contract',
+      {},
+      {
+        QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c),
+        AMENDMENT_PRORATION_BEHAVIOR: config.amendment.prorationBehavior,
+      },
+    );
 
     // The starter reads the deal from its CRM (one read per message; won deals are rare, so the CRMs'
     // API limits are never close) and starts one saga per deal version.

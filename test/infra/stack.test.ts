@@ -197,19 +197,32 @@ describe('the revbridge stack', () => {
       ]);
     });
 
-    it('drains every NetSuite queue with partial batch failures and a bounded share of the budget', () => {
+    it('drains every NetSuite queue with partial batch failures, able to use the whole account', () => {
       for (const { mapping, concurrency } of netsuiteConsumers) {
         expect(mapping.Properties).toMatchObject({
           FunctionResponseTypes: ['ReportBatchItemFailures'],
           BatchSize: 10,
         });
-        expect(concurrency).toBeGreaterThanOrEqual(2);
+        expect(concurrency).toBe(devConfig().netsuite.concurrencyLimit);
       }
     });
 
-    it('keeps the NetSuite consumers together within the account concurrency limit, using all of it', () => {
-      const total = netsuiteConsumers.reduce((sum, consumer) => sum + (consumer.concurrency ?? Infinity), 0);
-      expect(total).toBe(devConfig().netsuite.concurrencyLimit);
+    it('keeps every function that calls NetSuite within the account limit through the shared leases', () => {
+      const callers = ofType('AWS::Lambda::Function').filter(
+        ([, fn]) =>
+          (fn.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables
+            ?.NETSUITE_BASE_URL !== undefined,
+      );
+      expect(callers.length).toBeGreaterThanOrEqual(netsuiteConsumers.length);
+      const leasesTable = logicalIdOf('ConcurrencyLeasesTable', 'AWS::DynamoDB::Table');
+      for (const [, fn] of callers) {
+        expect(
+          (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables,
+        ).toMatchObject({
+          CONCURRENCY_LEASES_TABLE_NAME: { Ref: leasesTable },
+          NETSUITE_CONCURRENCY_LIMIT: String(devConfig().netsuite.concurrencyLimit),
+        });
+      }
     });
 
     it('gives the posting queue a visibility timeout six times the function timeout', () => {
