@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { loadStageConfig } from '../../lib/config';
 import { renderDefinition } from '../../lib/constructs/workflow-definition';
+import { crmTwinCustomFields } from '../../local/config';
 import { devConfig, synthStack } from '../support/synth';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
@@ -54,5 +56,20 @@ describe('the amendment workflow', () => {
     const starter = environmentOf('StartDealSaga');
     expect(starter.AMENDMENT_STATE_MACHINE_ARN).toEqual({ Ref: machineId });
     expect(starter.SALESFORCE_AMENDMENT_OF_FIELD).toBe(config.salesforce.amendmentOfField);
+  });
+
+  it('declares the fields that name the amended deal in the local CRM twins', () => {
+    const { salesforce, hubspot } = devConfig();
+    expect(crmTwinCustomFields.salesforce.Opportunity).toContain(salesforce.amendmentOfField);
+    expect(crmTwinCustomFields.hubspot.deals).toContain(hubspot.amendmentOfProperty);
+  });
+
+  it('refuses at synth a proration behaviour Stripe does not have, and a field that is not an API name', () => {
+    const stages = JSON.parse(JSON.stringify({ dev: devConfig() }));
+    stages.dev.amendment = { prorationBehavior: 'prorate' };
+    stages.dev.salesforce.amendmentOfField = 'Amended Opportunity';
+    expect(() => loadStageConfig('dev', stages)).toThrow(
+      /salesforce\.amendmentOfField: an API name[\s\S]*amendment\.prorationBehavior/,
+    );
   });
 });
