@@ -136,6 +136,11 @@ export const validateAmendment = async (saga: Saga, deps: AmendContractDeps): Pr
   if (original && (subscriptionId === null || original.existing.salesOrderId === null)) {
     problems.push(`the amended deal ${original.dealId} has no activated contract`);
   }
+  if (original?.amends) {
+    problems.push(
+      `the amended deal ${original.dealId} is itself an amendment: name the deal of the contract (${original.amends})`,
+    );
+  }
   if (original && original.currency !== deal.currency) {
     problems.push(`the amendment is in ${deal.currency}, the contract in ${original.currency}`);
   }
@@ -149,6 +154,11 @@ export const validateAmendment = async (saga: Saga, deps: AmendContractDeps): Pr
     if (!subscription) problems.push(`the contract's subscription ${subscriptionId} is not in billing`);
     else if (isEnded(subscription))
       problems.push(`the contract's subscription ${subscriptionId} is ${subscription.status}, not active`);
+    const order = original
+      ? await deps.salesOrders.getSalesOrder(salesOrderExternalId(original), deal.currency)
+      : null;
+    if (original && !order)
+      problems.push(`the contract's sales order ${salesOrderExternalId(original)} is not in the ERP`);
   }
   if (problems.length > 0 || !original || subscriptionId === null) {
     throw new PermanentError(problems.join('; '), { code: 'ValidationFailed' });

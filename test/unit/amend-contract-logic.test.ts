@@ -259,6 +259,18 @@ describe('the amendment saga steps', () => {
     expect(billing.calls).toEqual([]);
   });
 
+  it('refuses an amendment of an amendment, and a contract whose sales order the ERP does not have', async () => {
+    const chained = world({ original: { ...ORIGINAL, amends: '6000001' } });
+    await expect(runStep('validate', sagaOf(), chained.deps)).rejects.toThrow(
+      'the amended deal 7000001 is itself an amendment: name the deal of the contract (6000001)',
+    );
+    const { deps } = world();
+    const noOrder = { ...deps, salesOrders: { ...deps.salesOrders, getSalesOrder: async () => null } };
+    await expect(runStep('validate', sagaOf(), noOrder)).rejects.toThrow(
+      "the contract's sales order hubspot-7000001 is not in the ERP",
+    );
+  });
+
   it('refuses a canceled subscription and a deal that names no deal', async () => {
     const canceled = world({ subscription: activeSubscription({ status: 'canceled' }) });
     await expect(runStep('validate', sagaOf(), canceled.deps)).rejects.toThrow(
