@@ -129,6 +129,41 @@ const quoteToCashProblems = (
   return problems;
 };
 
+/** A field written, not read through a relationship: a plain Salesforce API name. */
+const writableApiName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a field API name');
+
+/**
+ * Flow 5, a billing subscription changed or canceled: where the CRM shows the subscription's status and
+ * its contract value (the recurring amount of one billing period, in the deal's currency), and which
+ * NetSuite transaction column carries a changed line's effective date.
+ */
+const subscriptionSyncSchema = z
+  .object({
+    salesforce: z
+      .object({
+        /** Opportunity text field with billing's status (`active`, `past_due`, `canceled`, ...). */
+        statusField: writableApiName,
+        /** Opportunity currency field with the contract value. */
+        contractValueField: writableApiName,
+      })
+      .strict(),
+    hubspot: z
+      .object({
+        statusProperty: propertyName,
+        /** A number property. */
+        contractValueProperty: propertyName,
+      })
+      .strict(),
+    /** A custom transaction column (date) on the sales order's item lines. */
+    effectiveDateField: z
+      .string()
+      .regex(/^custcol[a-z0-9_]+$/, 'a NetSuite transaction column id (custcol...)')
+      .default('custcol_revbridge_effective_date'),
+  })
+  .strict();
+
+export type SubscriptionSyncConfig = z.infer<typeof subscriptionSyncSchema>;
+
 export const stageConfigSchema = z
   .object({
     /** Prefix of resource names, so several stages can share an account. */
@@ -246,6 +281,7 @@ export const stageConfigSchema = z
         prorationBehavior: z.enum(PRORATION_BEHAVIORS),
       })
       .strict(),
+    subscriptionSync: subscriptionSyncSchema,
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -80,6 +80,9 @@ export const crmTwinCustomFields = {
       'Sales_Order_Id__c',
       'Revbridge_Status__c',
       'Amended_Opportunity__c',
+      // Flow 5 (cdk.json `subscriptionSync.salesforce`).
+      'Subscription_Status__c',
+      { name: 'Contract_Value__c', type: 'currency' },
     ],
     Account: ['Tax_Id__c', 'Billing_Email__c', 'Subsidiary__c'],
   },
@@ -91,6 +94,9 @@ export const crmTwinCustomFields = {
       'revbridge_sales_order_id',
       'revbridge_status',
       'revbridge_amends_deal',
+      // Flow 5 (cdk.json `subscriptionSync.hubspot`).
+      'revbridge_subscription_status',
+      { name: 'revbridge_contract_value', type: 'number' },
     ],
     companies: ['tax_id', 'billing_email', 'subsidiary'],
   },
@@ -147,6 +153,22 @@ export const PUBLIC_URL_VARIABLES: readonly string[] = ['HUBSPOT_WEBHOOK_BASE_UR
  */
 export const netsuiteConcurrencyLimit = (source: NodeJS.ProcessEnv = process.env): number =>
   intFromEnv('NETSUITE_CONCURRENCY_LIMIT', 10, source);
+
+/**
+ * How long the NetSuite twin holds each request, `min-max` ms (`NETSUITE_PROCESSING_MS`, e.g.
+ * `150-250` for a real account's latency); undefined keeps the twin's fast default.
+ */
+export const netsuiteProcessingMs = (
+  source: NodeJS.ProcessEnv = process.env,
+): { min: number; max: number } | undefined => {
+  const raw = source.NETSUITE_PROCESSING_MS;
+  if (raw === undefined || raw === '') return undefined;
+  const match = /^(\d+)-(\d+)$/.exec(raw);
+  if (!match || Number(match[1]) > Number(match[2])) {
+    throw new Error(`NETSUITE_PROCESSING_MS must be "<min>-<max>" milliseconds, e.g. 150-250 (got "${raw}")`);
+  }
+  return { min: Number(match[1]), max: Number(match[2]) };
+};
 
 export function intFromEnv(name: string, fallback: number, source: NodeJS.ProcessEnv = process.env): number {
   const raw = source[name];

@@ -8,6 +8,7 @@ import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from './config';
 import { amendment } from './demo/amendment';
+import { subscriptionChanges } from './demo/subscriptions';
 import { LocalRuntime } from './runtime/runtime';
 import { ensureSynthesized } from './runtime/synth';
 
@@ -18,6 +19,8 @@ import { ensureSynthesized } from './runtime/synth';
  *    subscription's first invoice then comes back from Stripe as a webhook and is posted to the ERP.
  * 2. Stripe `invoice.finalized` webhooks signed with the official SDK (one delivered twice, one
  *    tampered with) each reach the ERP exactly once.
+ * 3. The contract changes in billing (local/demo/subscriptions.ts): a seat increase in Stripe reaches
+ *    the ERP sales order and the opportunity, then a cancellation closes the rest of the order.
  */
 
 // Stripe's own invoice sample, kept in the project (test/fixtures/vendors/SOURCES.md).
@@ -297,6 +300,9 @@ const main = async (): Promise<number> => {
     );
     check('one ERP customer per billing customer', customers.length === 3);
 
+    await amendment(runtime, contract, { step, info, check });
+    await subscriptionChanges(runtime, check, { step, info });
+
     step('Metrics and alarms');
     const final = runtime.status();
     const metric = (name: string) =>
@@ -313,8 +319,6 @@ const main = async (): Promise<number> => {
       'no alarm is in ALARM',
       final.alarms.every((alarm) => alarm.state !== 'ALARM'),
     );
-
-    await amendment(runtime, contract, { step, info, check });
   } finally {
     await runtime.stop();
   }

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { CrmClient, Deal } from '../domain/deal';
+import type { CrmClient, Deal, DealFieldWriter } from '../domain/deal';
 import { nonEmpty } from '../shared/env';
 import { loadSecret } from '../shared/secrets';
 import { HubSpotCrmClient } from './hubspot/crm-client';
@@ -46,7 +46,7 @@ const tokenSchema = z.union([
 const tokenFrom = (secretId: string) => (options: { readonly refresh: boolean }) =>
   loadSecret(secretId, tokenSchema, options.refresh ? 0 : undefined);
 
-export const crmClientsFromEnv = (env: CrmEnv): ((crm: Deal['crm']) => CrmClient) => {
+export const crmClientsFromEnv = (env: CrmEnv): ((crm: Deal['crm']) => CrmClient & DealFieldWriter) => {
   const salesforce = new SalesforceCrmClient({
     instanceUrl: env.SALESFORCE_INSTANCE_URL,
     accessToken: tokenFrom(env.SALESFORCE_ACCESS_TOKEN_SECRET_ID),

@@ -33,8 +33,8 @@ export interface ExceptionOutcome {
 }
 
 export interface EventConsumerOptions<T extends EventType, R> {
-  /** The canonical event type the queue carries. */
-  readonly type: T;
+  /** The canonical event type the queue carries, or the types when its rule matches several. */
+  readonly type: T | readonly T[];
   /** The flow's name: the exceptions it opens carry it, and their ids derive from it and the event id. */
   readonly flow: string;
   /**
@@ -83,6 +83,7 @@ const LEASE_WAIT_MS = 30_000;
  */
 export const eventConsumer = <T extends EventType, R>(options: EventConsumerOptions<T, R>) => {
   const { logger } = options;
+  const types: readonly T[] = typeof options.type === 'string' ? [options.type] : options.type;
   const delayRedelivery = redelivery(new SQSClient({}), options.queueUrl, (error) =>
     logger.warn('could not delay redelivery', { error: safeMessage(error) }),
   );
@@ -121,7 +122,7 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
   const processRecord = async (record: SQSRecord) => {
     let event: CanonicalEvent<T>;
     try {
-      event = parseEvent(busMessageSchema.parse(JSON.parse(record.body)).detail, options.type);
+      event = parseEvent(busMessageSchema.parse(JSON.parse(record.body)).detail, ...types);
     } catch (error) {
       logger.error('malformed message, sending it on to the DLQ', {
         messageId: record.messageId,
@@ -159,12 +160,14 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
     try {
       release = await lease.acquire(Date.now() + Math.min(LEASE_WAIT_MS, remaining / 2), remaining + 5_000);
     } catch (error) {
-      const delay = retryDelaySeconds(error, 1, options.retryPolicy);
-      logger.warn('no lease for the batch, returning it to the queue', {
-        error: safeMessage(error),
-        retryInSeconds: delay,
-      });
-      await Promise.all(event.Records.map((record) => delayRedelivery(record, delay)));
+      // The flow's own backoff per record: a stalled account must not exhaust the receives sooner
+      // than the account's errors themselves would.
+      logger.warn('no lease for the batch, returning it to the queue', { error: safeMessage(error) });
+      await Promise.all(
+        event.Records.map((record) =>
+          delayRedelivery(record, retryDelaySeconds(error, receiveCountOf(record), options.retryPolicy)),
+        ),
+      );
       return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
     }
     try {

@@ -305,6 +305,40 @@ export class RevbridgeStack extends Stack {
     quoteToCash.stateMachine.grantStartExecution(startDealSaga.fn);
     amendContract.stateMachine.grantStartExecution(startDealSaga.fn);
 
+    // Flow 5, subscription changed or canceled → ERP sales order change, CRM status and contract value.
+    new EventFlow(this, 'SyncSubscription', {
+      platform,
+      feature: 'sync-subscription',
+      description: 'Changed and canceled billing subscriptions to the sales order change consumer',
+      events: {
+        sources: ['revbridge.stripe'],
+        detailTypes: ['billing.subscription.updated', 'billing.subscription.canceled'],
+      },
+      ruleId: 'SubscriptionChangedRule',
+      // Sales orders are read and patched by external id: no mapping.
+      netsuite: { mapping: {} },
+      stripe: true,
+      crm: true,
+      links: 'read',
+      environment: {
+        SUBSCRIPTION_SYNC_MAPPING: JSON.stringify({ catalog: q2c.catalog, ...config.subscriptionSync }),
+      },
+      alarms: [
+        {
+          id: 'SubscriptionSyncFailedAlarm',
+          description: exceptionOpened('A subscription change could not be applied to the ERP sales order'),
+          metricName: 'SubscriptionSyncFailed',
+          threshold: 1,
+        },
+      ],
+      graphs: [
+        {
+          title: 'Subscription changes in the ERP',
+          metrics: ['SalesOrdersChanged', 'SubscriptionSyncFailed'],
+        },
+      ],
+    });
+
     // Last: the dashboard shows every alarm created above.
     new BusinessDashboard(this, 'Business', {
       dashboardName: `revbridge-${config.stage}`,

@@ -14,6 +14,7 @@ import {
   DEFAULT_PORTS,
   localSecrets,
   netsuiteConcurrencyLimit,
+  netsuiteProcessingMs,
   PUBLIC_URL_VARIABLES,
   secretSeeds,
   type TwinName,
@@ -37,6 +38,9 @@ import { type FunctionSpec, LambdaHost } from './lambda-host';
 import { seedStripeCatalog } from './seed-stripe-catalog';
 import { SqsPoller } from './sqs-poller';
 import { type CfnResource, cdkPath, constructId, loadTemplate } from './template';
+
+const optionalProcessing = (processingMs: { min: number; max: number } | undefined) =>
+  processingMs ? { processingMs } : {};
 
 export interface LocalRuntimeOptions {
   /** The cloud assembly `cdk synth` wrote. @default <project>/cdk.out */
@@ -346,6 +350,7 @@ export class LocalRuntime {
       port: ports.netsuite ?? this.defaultPort('netsuite'),
       seed,
       concurrencyLimit: netsuiteConcurrencyLimit(this.options.env),
+      ...optionalProcessing(netsuiteProcessingMs(this.options.env)),
     });
     (this as { netsuite: typeof netsuite }).netsuite = netsuite;
     this.twins.set('netsuite', { name: 'netsuite', url: netsuite.url, close: () => netsuite.close() });
@@ -763,6 +768,24 @@ export class LocalRuntime {
   }
 
   /** Resolves when no event delivery, queue message or execution is still in flight. */
+  /**
+   * Enables or disables the event source mappings of the functions whose logical id starts with one
+   * of `functionPrefixes` (all when none), as `UpdateEventSourceMapping` would: a disabled mapping
+   * leaves its messages in the queue. Returns how many mappings changed.
+   */
+  setEventSourceMappingsEnabled(enabled: boolean, functionPrefixes: readonly string[] = []): number {
+    const ids = new Map(this.lambda.snapshot().map((fn) => [String(fn.name), String(fn.logicalId)]));
+    let changed = 0;
+    for (const poller of this.pollers) {
+      const logicalId = ids.get(String(poller.snapshot().function)) ?? String(poller.snapshot().function);
+      if (functionPrefixes.length > 0 && !functionPrefixes.some((prefix) => logicalId.startsWith(prefix)))
+        continue;
+      poller.setEnabled(enabled);
+      changed += 1;
+    }
+    return changed;
+  }
+
   async idle(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -194,6 +194,7 @@ describe('the revbridge stack', () => {
       expect(netsuiteConsumers.map((consumer) => consumer.fnId?.replace(/Function.*$/, '')).sort()).toEqual([
         'ApplyPayment',
         'PostInvoice',
+        'SyncSubscription',
       ]);
     });
 
@@ -217,7 +218,7 @@ describe('the revbridge stack', () => {
       const leasesTable = logicalIdOf('ConcurrencyLeasesTable', 'AWS::DynamoDB::Table');
       for (const [, fn] of callers) {
         expect(
-          (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables,
+          (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables,
         ).toMatchObject({
           CONCURRENCY_LEASES_TABLE_NAME: { Ref: leasesTable },
           NETSUITE_CONCURRENCY_LIMIT: String(devConfig().netsuite.concurrencyLimit),

@@ -7,7 +7,13 @@ import { stripeEventFor, vendorJson } from './fixtures';
  * through the real mapper, or a won HubSpot deal.
  */
 
-const fromStripe = <T extends 'billing.invoice.finalized' | 'billing.invoice.paid'>(
+const fromStripe = <
+  T extends
+    | 'billing.invoice.finalized'
+    | 'billing.invoice.paid'
+    | 'billing.subscription.updated'
+    | 'billing.subscription.canceled',
+>(
   stripeType: string,
   object: Record<string, unknown>,
   type: T,
@@ -56,4 +62,17 @@ export const dealWonEvent = (
       data: { crm: 'hubspot', dealId: '1234567', version, stage: 'closedwon', name: null, accountId: null },
     },
     'crm.deal.won',
+  );
+
+/** Stripe's subscription sample as `customer.subscription.updated` (or `.deleted`), with its own id. */
+export const subscriptionEvent = (
+  type: 'billing.subscription.updated' | 'billing.subscription.canceled' = 'billing.subscription.updated',
+  overrides: Record<string, unknown> = {},
+): CanonicalEvent<'billing.subscription.updated' | 'billing.subscription.canceled'> =>
+  fromStripe(
+    type === 'billing.subscription.updated'
+      ? 'customer.subscription.updated'
+      : 'customer.subscription.deleted',
+    { ...vendorJson<Record<string, unknown>>('stripe/resources/subscription.json'), ...overrides },
+    type,
   );

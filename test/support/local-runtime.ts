@@ -1,3 +1,5 @@
+import { Client as HubSpotClient } from '@hubspot/api-client';
+import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from '../../local/config';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime/runtime';
@@ -70,4 +72,31 @@ export const eventually = async <T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+};
+
+/** The official clients a user's systems would use, pointed at the runtime's twins. */
+export const twinClients = (runtime: LocalRuntime) => {
+  const urlOf = (name: string) => {
+    const url = runtime.status().twins[name];
+    if (!url) throw new Error(`twin ${name} is not running`);
+    return new URL(url);
+  };
+  const stripeUrl = urlOf('stripe');
+  return {
+    salesforce: new Connection({
+      instanceUrl: urlOf('salesforce').origin,
+      accessToken: localSecrets().salesforceAccessToken,
+      version: '62.0',
+    }),
+    hubspot: new HubSpotClient({
+      accessToken: localSecrets().hubspotAccessToken,
+      basePath: urlOf('hubspot').origin,
+    }),
+    stripe: new Stripe(localSecrets().stripeApiKey, {
+      host: stripeUrl.hostname,
+      port: Number(stripeUrl.port),
+      protocol: 'http',
+      maxNetworkRetries: 0,
+    }),
+  };
 };

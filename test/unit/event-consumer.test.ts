@@ -234,10 +234,7 @@ describe('the event consumer with a vendor account lease', () => {
       async acquire(deadlineMs, leaseMs) {
         log.push(`acquire within ${deadlineMs - Date.now() <= 15_000 ? '15s' : 'more'}, hold ${leaseMs}`);
         if (outcome === 'refuse') {
-          throw new TransientError('all 10 netsuite leases are in use', {
-            code: 'LeaseUnavailable',
-            retryAfterSeconds: 5,
-          });
+          throw new TransientError('all 10 netsuite leases are in use', { code: 'LeaseUnavailable' });
         }
         return async () => {
           log.push('release');
@@ -267,7 +264,7 @@ describe('the event consumer with a vendor account lease', () => {
     expect(log).toEqual(['acquire within 15s, hold 35000', 'handle in_first', 'handle in_second', 'release']);
   });
 
-  it('returns every record to the queue, delayed, without running the work, when no lease comes in time', async () => {
+  it("returns every record to the queue, delayed by the flow's backoff, without running the work, when no lease comes in time", async () => {
     const { lease } = leasesThat('refuse');
     const handled: string[] = [];
     const w = consumerWorld(
@@ -281,14 +278,15 @@ describe('the event consumer with a vendor account lease', () => {
     const result = await w.run(
       batchOf(
         recordOf(invoiceFinalizedEvent({ id: 'in_a' }), 1, 'm-1'),
-        recordOf(invoiceFinalizedEvent({ id: 'in_b' }), 1, 'm-2'),
+        recordOf(invoiceFinalizedEvent({ id: 'in_b' }), 3, 'm-2'),
       ),
     );
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }] });
     expect(handled).toEqual([]);
     expect(w.visibilityChanges()).toEqual([
-      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-m-1', VisibilityTimeout: 5 },
-      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-m-2', VisibilityTimeout: 5 },
+      // The flow's backoff (30 s doubling) by each record's receive count: 1st and 3rd.
+      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-m-1', VisibilityTimeout: 30 },
+      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-m-2', VisibilityTimeout: 120 },
     ]);
   });
 });

@@ -72,6 +72,11 @@ export interface NetSuiteTwin {
   writeCount(type: AnyRecordType, externalId: string): number;
   readonly inFlight: number;
   readonly maxConcurrentSeen: number;
+  /** Slot-milliseconds used so far (the sum of admitted requests' durations): utilisation's numerator. */
+  readonly busySlotMs: number;
+  /** Requests refused because every slot was taken (`CONCURRENCY_LIMIT_EXCEEDED`, not injected faults). */
+  readonly concurrencyRejections: number;
+  readonly concurrencyLimit: number;
   readonly requestLog: readonly NetSuiteRequestLogEntry[];
   /**
    * Holds admitted requests (they keep their concurrency slot) until the returned function is called:
@@ -108,6 +113,8 @@ export async function startNetSuiteTwin(options: NetSuiteTwinOptions = {}): Prom
   const timers = new Set<NodeJS.Timeout>();
   let inFlight = 0;
   let maxConcurrentSeen = 0;
+  let busySlotMs = 0;
+  let concurrencyRejections = 0;
   let gate: Promise<void> | undefined;
   let openGate: (() => void) | undefined;
 
@@ -124,9 +131,11 @@ export async function startNetSuiteTwin(options: NetSuiteTwinOptions = {}): Prom
   const handler = async (req: TwinRequest): Promise<TwinResponse> => {
     let response: TwinResponse;
     if (inFlight >= limit) {
+      concurrencyRejections++;
       response = concurrencyLimitExceeded().toResponse();
     } else {
       inFlight++;
+      const admitted = performance.now();
       maxConcurrentSeen = Math.max(maxConcurrentSeen, inFlight);
       try {
         await hold(random.int(processing.min, processing.max));
@@ -137,6 +146,7 @@ export async function startNetSuiteTwin(options: NetSuiteTwinOptions = {}): Prom
         response = error.toResponse();
       } finally {
         inFlight--;
+        busySlotMs += performance.now() - admitted;
       }
     }
     requestLog.push({
@@ -198,6 +208,13 @@ export async function startNetSuiteTwin(options: NetSuiteTwinOptions = {}): Prom
     get maxConcurrentSeen() {
       return maxConcurrentSeen;
     },
+    get busySlotMs() {
+      return busySlotMs;
+    },
+    get concurrencyRejections() {
+      return concurrencyRejections;
+    },
+    concurrencyLimit: limit,
     requestLog,
     pause: () => {
       if (!gate) {
