@@ -16,7 +16,7 @@ import { envSchema, type Step, stepInputSchema, stripeKeySchema } from './schema
 const env = parseEnv(envSchema);
 const logger = new Logger();
 const metrics = new Metrics();
-const { netsuite, links, exceptions, publisher } = erpFlowDeps(env);
+const { netsuite, exceptions, publisher } = erpFlowDeps(env);
 const stripe = {
   apiKey: () => loadSecret(env.STRIPE_API_KEY_SECRET_ID, stripeKeySchema),
   baseUrl: env.STRIPE_API_BASE_URL,
@@ -27,7 +27,6 @@ const deps: AmendContractDeps = {
   billing: new StripeBillingClient(stripe),
   prices: new StripePriceCatalog(stripe),
   salesOrders: new NetSuiteSalesOrders({ client: netsuite }),
-  links,
   exceptions,
   publisher,
   mapping: env.QUOTE_TO_CASH_MAPPING,

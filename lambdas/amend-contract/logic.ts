@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventPublisher } from '../adapters/aws/event-publisher';
 import type { ExceptionsRepository } from '../adapters/aws/exceptions-repository';
-import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { PriceCatalog } from '../adapters/stripe/price-catalog';
 import {
   type AmendmentLine,
@@ -55,7 +54,6 @@ export interface AmendContractDeps {
   readonly billing: SubscriptionAmendments;
   readonly prices: PriceCatalog;
   readonly salesOrders: SalesOrderPort;
-  readonly links: LinksRepository;
   readonly exceptions: ExceptionsRepository;
   readonly publisher: EventPublisher;
   readonly mapping: QuoteToCashMapping;
@@ -187,25 +185,17 @@ const changeSubscription = async (saga: Saga, deps: AmendContractDeps) => {
     keyOf(saga),
     deps.prorationBehavior,
   );
-  await deps.links.record(
-    { entity: 'subscription', system: saga.deal.crm, id: saga.deal.dealId },
-    'stripe',
-    subscription.id,
-    saga.event.id,
-  );
   return { id: subscription.id, contractValue: contractValue(subscription) };
 };
 
-/** The order follows billing: re-read the subscription, then the shared sales order change. */
+/**
+ * The order follows billing: re-read the subscription, then the shared sales order change. No links
+ * are recorded for the amendment: the subscription and the order stay linked to the deal that made
+ * them, which is how flow 5 (lambdas/sync-subscription) finds the order from the subscription.
+ */
 const changeSalesOrder = async (saga: Saga, deps: AmendContractDeps) => {
   const plan = need(saga.plan, 'plan');
   const result = await syncOrder(await subscriptionOf(plan, deps), plan, deps);
-  await deps.links.record(
-    { entity: 'salesOrder', system: saga.deal.crm, id: saga.deal.dealId },
-    'netsuite',
-    result.orderId,
-    saga.event.id,
-  );
   return { id: result.orderId, changed: result.outcome === 'changed' };
 };
 

@@ -190,7 +190,6 @@ const world = (options: { original?: Deal | null; subscription?: SubscriptionSta
       },
     },
     salesOrders: orders.port,
-    links: { find: async () => [], record: async () => undefined },
     exceptions: {
       async open(flow, code, message, event) {
         exceptions.push({ flow, code, message });
