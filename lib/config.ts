@@ -13,6 +13,8 @@ const httpsUrl = z.url().refine((url) => url.startsWith('https://'), 'must be an
 /** A Salesforce API name or relationship path (it goes into SOQL). */
 const apiName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/, 'an API name');
 const propertyName = z.string().regex(/^[a-z0-9_]+$/, 'a HubSpot property internal name');
+/** A field of the object itself (no relationship path). */
+const salesforceFieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a Salesforce field API name');
 
 /**
  * The quote-to-cash saga's master data mapping. The catalog keys Stripe prices by `lookup_key`, not by
@@ -267,6 +269,36 @@ export const stageConfigSchema = z
       /** Deal property with the id of the deal an amendment or upsell amends; as `amendmentOfField`. */
       amendmentOfProperty: propertyName.optional(),
     }),
+    /**
+     * Flow 4, payment failed → dunning signal: where each CRM shows a failing payment on the customer's
+     * account (fields the org or portal is set up with once), and what counts as a spike of failures.
+     */
+    dunning: z
+      .object({
+        salesforce: z
+          .object({
+            /** Account Currency/Number field: what is owed on the failing invoices, in major units. */
+            amountDueField: salesforceFieldName,
+            /** Account Number field: collection attempts of the latest failing invoice. */
+            attemptCountField: salesforceFieldName,
+            /** Account Date field: the next retry; empty when the billing system will not retry. */
+            nextRetryDateField: salesforceFieldName,
+            /** Account Text field with the failing invoice's billing id, if the org has one. */
+            invoiceIdField: salesforceFieldName.optional(),
+          })
+          .strict(),
+        hubspot: z
+          .object({
+            amountDueProperty: propertyName,
+            attemptCountProperty: propertyName,
+            nextRetryDateProperty: propertyName,
+            invoiceIdProperty: propertyName.optional(),
+          })
+          .strict(),
+        /** Failed payments in 5 minutes that raise the spike alarm. */
+        paymentsFailedSpike: z.number().int().min(1),
+      })
+      .strict(),
     /** Vendor event time to ERP write, p99, above which the latency alarm fires. */
     syncLatencyObjectiveSeconds: z.number().int().min(1),
     quoteToCash: quoteToCashSchema,

@@ -84,7 +84,16 @@ export const crmTwinCustomFields = {
       'Subscription_Status__c',
       { name: 'Contract_Value__c', type: 'currency' },
     ],
-    Account: ['Tax_Id__c', 'Billing_Email__c', 'Subsidiary__c'],
+    Account: [
+      'Tax_Id__c',
+      'Billing_Email__c',
+      'Subsidiary__c',
+      // The dunning flag (cdk.json `dunning.salesforce`).
+      { name: 'Amount_Past_Due__c', type: 'currency' },
+      { name: 'Payment_Attempts__c', type: 'double' },
+      { name: 'Next_Payment_Retry__c', type: 'date' },
+      'Failed_Invoice_Id__c',
+    ],
   },
   hubspot: {
     deals: [
@@ -98,7 +107,16 @@ export const crmTwinCustomFields = {
       'revbridge_subscription_status',
       { name: 'revbridge_contract_value', type: 'number' },
     ],
-    companies: ['tax_id', 'billing_email', 'subsidiary'],
+    companies: [
+      'tax_id',
+      'billing_email',
+      'subsidiary',
+      // The dunning flag (cdk.json `dunning.hubspot`).
+      { name: 'revbridge_amount_past_due', type: 'number' },
+      { name: 'revbridge_payment_attempts', type: 'number' },
+      { name: 'revbridge_next_payment_retry', type: 'date' },
+      'revbridge_failed_invoice_id',
+    ],
   },
 } as const;
 

@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbProxy } from '../aws/dynamodb-proxy';
 import { type AwsFaultConfig, AwsFaults, parseAwsFaultConfig } from '../aws/faults';
 import { jsonProtocolListener, readBody } from '../aws/json-protocol';
+import { cloudFormationListener, isQueryRequest, type LocalStack } from '../cloudformation/service';
 import { LocalCloudWatch } from '../cloudwatch';
 import {
   crmTwinCustomFields,
@@ -35,6 +37,8 @@ import { type StripeTwin, startStripeTwin } from '../twins/stripe';
 import { ApiServer } from './api-server';
 import { type LocalEnvironment, physicalResources, resolveValue } from './intrinsics';
 import { type FunctionSpec, LambdaHost } from './lambda-host';
+import { isLambdaInvoke, lambdaInvokeListener } from './lambda-invoke';
+import { OperationsStatus } from './operations-status';
 import { seedStripeCatalog } from './seed-stripe-catalog';
 import { SqsPoller } from './sqs-poller';
 import { type CfnResource, cdkPath, constructId, loadTemplate } from './template';
@@ -139,6 +143,10 @@ export class LocalRuntime {
   awsUrl = '';
   dynamoUrl = '';
   readonly tables: string[] = [];
+  /** The started stack as CloudFormation DescribeStacks reports it (name, outputs). */
+  stack: LocalStack | undefined;
+  /** Exceptions and trails for `/_local/status`, through the operator's queries. */
+  private readonly operations = new OperationsStatus(() => this.awsUrl);
   /** Faults injected into the AWS emulators; change them with `setAwsFaults` or `PUT /_local/faults`. */
   readonly awsFaults: AwsFaults;
   private queueTimeSkippedMs = 0;
@@ -219,8 +227,12 @@ export class LocalRuntime {
     // Every JSON-protocol service on one endpoint, dispatched by X-Amz-Target: `AWS_ENDPOINT_URL`.
     // Queue URLs carry the endpoint's port, so the SQS engine is made once the port is known.
     let services: ReturnType<typeof jsonProtocolListener> | undefined;
+    const describeStacks = cloudFormationListener(() => (this.stack ? [this.stack] : []));
+    const invokeFunction = lambdaInvokeListener(() => this.lambda);
     const aws = createServer((req, res) => {
       if (req.url?.startsWith('/_local/faults')) void this.handleFaultsRequest(req, res);
+      else if (isQueryRequest(req)) void describeStacks(req, res);
+      else if (isLambdaInvoke(req)) void invokeFunction(req, res);
       else if (services) void services(req, res);
       else res.writeHead(503).end();
     });
@@ -278,6 +290,7 @@ export class LocalRuntime {
         new EventBridgeService(this.events),
         new StepFunctionsService(this.stepFunctions),
         this.secrets,
+        new DynamoDbProxy(() => this.dynamoUrl),
       ],
       this.awsFaults,
     );
@@ -293,6 +306,17 @@ export class LocalRuntime {
       this.cloudwatch.alarms.addAlarm(readable, props);
     }
     this.startPollers(ofType('AWS::Lambda::EventSourceMapping'), resolve);
+    this.stack = {
+      stackName,
+      stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${stackName}/local`,
+      createdAt: new Date(this.startedAt),
+      description: template.Description,
+      outputs: Object.entries(template.Outputs ?? {}).map(([key, output]) => ({
+        key,
+        value: String(resolve(output.Value, `Outputs.${key}`)),
+        description: output.Description,
+      })),
+    };
 
     this.topology = buildTopology(resources, resolve, (id) => {
       const resource = physical.get(id);
@@ -300,7 +324,16 @@ export class LocalRuntime {
         .split(':')
         .pop() as string;
     });
-    this.api = new ApiServer(template, physical, this.lambda, () => this.status(), consoleRoutes(this));
+    this.api = new ApiServer(
+      template,
+      physical,
+      this.lambda,
+      async (url) => ({
+        ...this.status(),
+        ...(await this.operations.read(url.searchParams.get('trail')?.trim() || undefined)),
+      }),
+      consoleRoutes(this),
+    );
     this.pointTwinWebhooksAtApi();
 
     // AWS services publish their own metrics; locally the runtime does it for them, then evaluates alarms.
@@ -799,6 +832,7 @@ export class LocalRuntime {
 
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    this.operations.close();
     await Promise.allSettled(this.pollers.map((poller) => poller.stop()));
     this.sqs?.close();
     await this.lambda?.close();

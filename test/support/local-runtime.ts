@@ -44,6 +44,31 @@ export const invoiceFinalized = (overrides: Record<string, unknown> = {}) => {
   };
 };
 
+/** Stripe's `invoice.paid` for the invoice a `finalized` event carried: same invoice, now paid by card. */
+export const invoicePaid = (finalized: ReturnType<typeof invoiceFinalized>) => {
+  const invoice = finalized.data.object;
+  return {
+    ...finalized,
+    id: `${finalized.id}_paid`,
+    type: 'invoice.paid',
+    data: {
+      object: {
+        ...invoice,
+        status: 'paid',
+        amount_paid: invoice.amount_due,
+        amount_remaining: 0,
+        payment_intent: `pi_${invoice.id}`,
+        status_transitions: {
+          finalized_at: finalized.created,
+          paid_at: finalized.created,
+          marked_uncollectible_at: null,
+          voided_at: null,
+        },
+      },
+    },
+  };
+};
+
 /** POSTs an event to the local API as Stripe would: raw JSON, signed with the official SDK. */
 export const postStripeWebhook = async (runtime: LocalRuntime, event: unknown) => {
   const payload = JSON.stringify(event, null, 2);

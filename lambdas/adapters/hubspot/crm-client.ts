@@ -145,6 +145,24 @@ export class HubSpotCrmClient implements CrmClient, DealFieldWriter {
     await this.send('update deal', 'PATCH', `/crm/v3/objects/deals/${dealId}`, { properties: written });
   }
 
+  /**
+   * Sets company properties; `null` clears one (HubSpot clears a property set to the empty string).
+   * HubSpot takes every value as a string, numbers and dates (`YYYY-MM-DD` or epoch ms) included.
+   */
+  async updateCompany(
+    companyId: string,
+    values: Readonly<Record<string, string | number | null>>,
+  ): Promise<void> {
+    // The id goes into a URL path: HubSpot record ids are numeric.
+    if (!DEAL_ID.test(companyId)) {
+      throw new PermanentError('company id is not a HubSpot record id', { code: 'InvalidAccountId' });
+    }
+    const properties = Object.fromEntries(
+      Object.entries(values).map(([name, value]) => [name, value === null ? '' : String(value)]),
+    );
+    await this.send('update company', 'PATCH', `/crm/v3/objects/companies/${companyId}`, { properties });
+  }
+
   async writeDealFields(dealId: string, fields: Readonly<Record<string, string | number>>): Promise<void> {
     checkDealId(dealId);
     // HubSpot takes every property value as a string, numbers in plain decimal notation.

@@ -197,6 +197,25 @@ export class SalesforceCrmClient implements CrmClient, DealFieldWriter {
     await this.send('update Opportunity', 'PATCH', `${this.dataPath}/sobjects/Opportunity/${dealId}`, body);
   }
 
+  /**
+   * Sets fields on an Account (`null` clears one). Names are checked to be API names: they come from
+   * configuration, and an unknown one is Salesforce's INVALID_FIELD (permanent).
+   */
+  async updateAccount(
+    accountId: string,
+    fields: Readonly<Record<string, string | number | null>>,
+  ): Promise<void> {
+    if (!isRecordId(accountId)) {
+      throw new PermanentError('account id is not a Salesforce record id', { code: 'InvalidAccountId' });
+    }
+    for (const name of Object.keys(fields)) {
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+        throw new PermanentError('Account field name is not an API name', { code: 'InvalidFieldName' });
+      }
+    }
+    await this.send('update Account', 'PATCH', `${this.dataPath}/sobjects/Account/${accountId}`, fields);
+  }
+
   async writeDealFields(dealId: string, fields: Readonly<Record<string, string | number>>): Promise<void> {
     if (!isRecordId(dealId)) {
       throw new PermanentError('deal id is not a Salesforce record id', { code: 'InvalidDealId' });

@@ -80,6 +80,7 @@ const READ_ONLY = new Set([
   'status',
   'createdDate',
   'lastModifiedDate',
+  'voided',
 ]);
 const DATE_FIELDS = new Set([
   'tranDate',
@@ -215,6 +216,7 @@ export class RecordStore {
       const { externalId: _ignored, ...rest } = body;
       return { record: this.create(type, { ...rest, externalId }), created: true };
     }
+    refuseVoided(existing);
     const data = this.normalize(type, body, existing.id);
     if (data.tranId === undefined && existing.data.tranId !== undefined) data.tranId = existing.data.tranId;
     existing.data = data;
@@ -233,6 +235,7 @@ export class RecordStore {
     body: Json,
     replace: ReadonlySet<string>,
   ): StoredRecord {
+    refuseVoided(record);
     const merged: Json = structuredClone(record.data);
     let externalId = record.externalId;
     for (const [field, value] of Object.entries(body)) {
@@ -272,6 +275,11 @@ export class RecordStore {
     }
     record.lastModifiedDate = this.now().toISOString();
     return record;
+  }
+
+  /** Marks a record changed by something other than a write (a record action). */
+  touch(record: StoredRecord): void {
+    record.lastModifiedDate = this.now().toISOString();
   }
 
   remove(type: NetSuiteRecordType, record: StoredRecord): void {
@@ -571,7 +579,13 @@ export class RecordStore {
       case 'creditMemo': {
         const totals = transactionTotals(record.data);
         const applied = appliedTotal(record.data);
-        return { ...totals, applied, unapplied: round2(totals.total - applied) };
+        const status =
+          record.data.voided === true
+            ? { id: 'voided', refName: 'Voided' }
+            : applied === totals.total
+              ? { id: 'fullyApplied', refName: 'Fully Applied' }
+              : { id: 'open', refName: 'Open' };
+        return { ...totals, applied, unapplied: round2(totals.total - applied), status };
       }
       case 'customerPayment': {
         const applied = appliedTotal(record.data);
@@ -669,6 +683,17 @@ export class RecordStore {
   private countWrite(type: AnyRecordType, externalId: string): void {
     const key = `${type}:${externalId}`;
     this.writes.set(key, (this.writes.get(key) ?? 0) + 1);
+  }
+}
+
+/** NetSuite: a voided transaction no longer changes. */
+function refuseVoided(record: StoredRecord): void {
+  if (record.data.voided === true) {
+    throw new NetSuiteError(
+      400,
+      'USER_ERROR',
+      'This transaction has been voided and can no longer be changed.',
+    );
   }
 }
 

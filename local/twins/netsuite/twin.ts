@@ -7,6 +7,7 @@ import {
   type TwinRequest,
   type TwinResponse,
 } from '../common';
+import { recordAction } from './actions';
 import { DEFAULT_ACCOUNT, DEFAULT_CREDENTIALS, type NetSuiteCredentials, TokenBasedAuth } from './auth';
 import { concurrencyLimitExceeded, NetSuiteError, netSuiteErrorResponse } from './errors';
 import { matches, parseQuery } from './query';
@@ -272,6 +273,9 @@ function route(req: TwinRequest, store: RecordStore, auth: TokenBasedAuth): Twin
     throw methodNotAllowed(req.method, `The twin serves ${type} records read-only.`);
   }
   const writable = type as NetSuiteRecordType;
+  if (req.method === 'POST' && key && sublist?.startsWith('@')) {
+    return recordAction(store, writable, key, sublist.slice(1), urlPath);
+  }
   if (sublist !== undefined) throw methodNotAllowed(req.method, 'Sublists are written through their record.');
   const location = (id: string) => ({ Location: `${base}${RECORD_PATH}/${writable}/${id}` });
 
