@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PRORATION_BEHAVIORS } from '../lambdas/domain/amendment';
 
 /**
  * A stage's configuration, from `cdk.json` context (`revbridge:stages.<stage>`), validated at synth:
@@ -237,6 +238,12 @@ export const stageConfigSchema = z
       accountEmailField: apiName.optional(),
       /** Where the subsidiary key lives, as a path from the Opportunity (`Account.Subsidiary__c`). */
       subsidiaryField: apiName.optional(),
+      /**
+       * Opportunity field naming the opportunity an amendment or upsell amends (a lookup to the
+       * original, activated opportunity): a won opportunity with it set runs the amendment saga.
+       * Without it, every won opportunity is a new contract.
+       */
+      amendmentOfField: apiName.optional(),
     }),
     hubspot: z.object({
       /** Deal stage values that mean won. */
@@ -259,6 +266,8 @@ export const stageConfigSchema = z
         .string()
         .regex(/^(company|deal)\.[A-Za-z0-9_]+$/, 'company.<property> or deal.<property>')
         .optional(),
+      /** Deal property with the id of the deal an amendment or upsell amends; as `amendmentOfField`. */
+      amendmentOfProperty: propertyName.optional(),
     }),
     /**
      * Flow 4, payment failed → dunning signal: where each CRM shows a failing payment on the customer's
@@ -293,6 +302,17 @@ export const stageConfigSchema = z
     /** Vendor event time to ERP write, p99, above which the latency alarm fires. */
     syncLatencyObjectiveSeconds: z.number().int().min(1),
     quoteToCash: quoteToCashSchema,
+    /** The amendment saga (a won upsell or amendment of an active contract). */
+    amendment: z
+      .object({
+        /**
+         * How Stripe bills the change mid-period: `create_prorations` (on the next invoice),
+         * `always_invoice` (an invoice at once) or `none`.
+         * https://docs.stripe.com/billing/subscriptions/prorations
+         */
+        prorationBehavior: z.enum(PRORATION_BEHAVIORS),
+      })
+      .strict(),
     subscriptionSync: subscriptionSyncSchema,
   })
   .strict()

@@ -13,10 +13,12 @@ export const crmEnvironment = (
   ...optional('SALESFORCE_TAX_ID_FIELD', config.salesforce.accountTaxIdField),
   ...optional('SALESFORCE_EMAIL_FIELD', config.salesforce.accountEmailField),
   ...optional('SALESFORCE_SUBSIDIARY_FIELD', config.salesforce.subsidiaryField),
+  ...optional('SALESFORCE_AMENDMENT_OF_FIELD', config.salesforce.amendmentOfField),
   HUBSPOT_BASE_URL: config.hubspot.apiBaseUrl,
   HUBSPOT_ACCESS_TOKEN_SECRET_ID: secretIds.hubspotAccessToken,
   HUBSPOT_DEFAULT_CURRENCY: config.hubspot.defaultCurrency,
   ...optional('HUBSPOT_TAX_ID_PROPERTY', config.hubspot.companyTaxIdProperty),
   ...optional('HUBSPOT_EMAIL_PROPERTY', config.hubspot.companyEmailProperty),
   ...optional('HUBSPOT_SUBSIDIARY_PROPERTY', config.hubspot.subsidiaryProperty),
+  ...optional('HUBSPOT_AMENDMENT_OF_PROPERTY', config.hubspot.amendmentOfProperty),
 });

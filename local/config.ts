@@ -79,6 +79,7 @@ export const crmTwinCustomFields = {
       'ERP_Customer_Id__c',
       'Sales_Order_Id__c',
       'Revbridge_Status__c',
+      'Amended_Opportunity__c',
       // Flow 5 (cdk.json `subscriptionSync.salesforce`).
       'Subscription_Status__c',
       { name: 'Contract_Value__c', type: 'currency' },
@@ -101,6 +102,7 @@ export const crmTwinCustomFields = {
       'revbridge_erp_customer_id',
       'revbridge_sales_order_id',
       'revbridge_status',
+      'revbridge_amends_deal',
       // Flow 5 (cdk.json `subscriptionSync.hubspot`).
       'revbridge_subscription_status',
       { name: 'revbridge_contract_value', type: 'number' },

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from './config';
+import { amendment } from './demo/amendment';
 import { creditNoteToCreditMemo } from './demo/credit-notes';
 import { dunning } from './demo/dunning';
 import { operatorCli } from './demo/operator';
@@ -224,6 +225,7 @@ export const quoteToCash = async (runtime: LocalRuntime, check: CheckFn) => {
     'the first invoice reached the ERP exactly once',
     first?.id !== undefined && runtime.netsuite?.writeCount('invoice', first.id) === 1,
   );
+  return { accountId, opportunityId, productIds };
 };
 
 const main = async (): Promise<number> => {
@@ -246,7 +248,7 @@ const main = async (): Promise<number> => {
     info(`NetSuite twin at ${runtime.twins.get('netsuite')?.url}`);
     info(`console: ${runtime.apiUrl}/_local/console (while the demo runs; \`npm run local\` keeps it up)`);
 
-    await quoteToCash(runtime, check);
+    const contract = await quoteToCash(runtime, check);
     await creditNoteToCreditMemo(runtime, { step, info, check });
 
     step('Sending Stripe invoice.finalized webhooks, signed with the official stripe SDK');
@@ -303,6 +305,7 @@ const main = async (): Promise<number> => {
     );
     check('one ERP customer per billing customer', customers.length === 3);
 
+    await amendment(runtime, contract, { step, info, check });
     await operatorCli(runtime, check, { step, info }, events[0]?.data.object.id ?? '');
     await subscriptionChanges(runtime, check, { step, info });
 

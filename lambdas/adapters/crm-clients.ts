@@ -19,11 +19,13 @@ export const crmEnvSchema = z.object({
   SALESFORCE_TAX_ID_FIELD: optionalName(),
   SALESFORCE_EMAIL_FIELD: optionalName(),
   SALESFORCE_SUBSIDIARY_FIELD: optionalName(),
+  SALESFORCE_AMENDMENT_OF_FIELD: optionalName(),
   HUBSPOT_BASE_URL: z.url(),
   HUBSPOT_ACCESS_TOKEN_SECRET_ID: nonEmpty(),
   HUBSPOT_DEFAULT_CURRENCY: nonEmpty(),
   HUBSPOT_TAX_ID_PROPERTY: optionalName(),
   HUBSPOT_EMAIL_PROPERTY: optionalName(),
+  HUBSPOT_AMENDMENT_OF_PROPERTY: optionalName(),
   /** `company.<property>` or `deal.<property>`. */
   HUBSPOT_SUBSIDIARY_PROPERTY: z.optional(
     z.string().check(z.regex(/^(company|deal)\.[A-Za-z0-9_]+$/, 'must be company.<name> or deal.<name>')),
@@ -53,6 +55,7 @@ export const crmClientsOf = (env: CrmEnv): { salesforce: SalesforceCrmClient; hu
     ...(env.SALESFORCE_TAX_ID_FIELD ? { accountTaxIdField: env.SALESFORCE_TAX_ID_FIELD } : {}),
     ...(env.SALESFORCE_EMAIL_FIELD ? { accountEmailField: env.SALESFORCE_EMAIL_FIELD } : {}),
     ...(env.SALESFORCE_SUBSIDIARY_FIELD ? { subsidiaryField: env.SALESFORCE_SUBSIDIARY_FIELD } : {}),
+    ...(env.SALESFORCE_AMENDMENT_OF_FIELD ? { amendmentOfField: env.SALESFORCE_AMENDMENT_OF_FIELD } : {}),
   });
   const [subsidiaryObject, subsidiaryName] = env.HUBSPOT_SUBSIDIARY_PROPERTY?.split('.') ?? [];
   const hubspot = new HubSpotCrmClient({
@@ -61,6 +64,7 @@ export const crmClientsOf = (env: CrmEnv): { salesforce: SalesforceCrmClient; hu
     defaultCurrency: env.HUBSPOT_DEFAULT_CURRENCY,
     ...(env.HUBSPOT_TAX_ID_PROPERTY ? { companyTaxIdProperty: env.HUBSPOT_TAX_ID_PROPERTY } : {}),
     ...(env.HUBSPOT_EMAIL_PROPERTY ? { companyEmailProperty: env.HUBSPOT_EMAIL_PROPERTY } : {}),
+    ...(env.HUBSPOT_AMENDMENT_OF_PROPERTY ? { amendmentOfProperty: env.HUBSPOT_AMENDMENT_OF_PROPERTY } : {}),
     ...(subsidiaryName && (subsidiaryObject === 'company' || subsidiaryObject === 'deal')
       ? { subsidiaryProperty: { object: subsidiaryObject, name: subsidiaryName } }
       : {}),

@@ -48,6 +48,12 @@ export const dealSchema = z.object({
   /** Subsidiary key from the deal or account (routing), if the CRM carries one. */
   subsidiary: z.nullable(z.string()),
   lines: z.array(dealLineSchema),
+  /**
+   * The deal this one amends, when it is an amendment or upsell of an active contract (the CRM field
+   * the stage names: `salesforce.amendmentOfField`, `hubspot.amendmentOfProperty`); absent or null for
+   * a new contract. One place decides which saga a won deal runs: lambdas/start-deal-saga/logic.ts.
+   */
+  amends: z.optional(z.nullable(z.string())),
   /** Where the deal already points (ids written back by an earlier run), if anywhere. */
   existing: z.object({
     billingCustomerId: z.nullable(z.string()),

@@ -22,6 +22,7 @@ export const EVENT_TYPES = [
   'billing.subscription.canceled',
   'crm.deal.won',
   'contract.activated',
+  'contract.amended',
   'erp.invoice.posted',
   'erp.payment.applied',
   'erp.credit_memo.posted',
@@ -170,6 +171,27 @@ export const contractActivatedSchema = z.object({
 });
 export type ContractActivated = z.infer<typeof contractActivatedSchema>;
 
+/**
+ * The amendment saga finished: the won amendment or upsell changed the contract's billing
+ * subscription (with proration) and its ERP sales order, and the CRM shows it.
+ */
+export const contractAmendedSchema = z.object({
+  crm: z.enum(['salesforce', 'hubspot']),
+  /** The amendment or upsell deal. */
+  dealId: z.string().check(z.minLength(1)),
+  dealVersion: z.string(),
+  /** The deal whose contract it amends. */
+  amendsDealId: z.string(),
+  accountId: z.string(),
+  currency: currencySchema,
+  subscriptionId: z.string(),
+  salesOrderId: z.string(),
+  /** The subscription's recurring value per billing period after the change, in minor units. */
+  contractValue: minorUnitsSchema,
+  prorationBehavior: z.string(),
+});
+export type ContractAmended = z.infer<typeof contractAmendedSchema>;
+
 export const invoicePostedSchema = z.object({
   invoiceId: z.string(),
   erpInvoiceId: z.string(),
@@ -226,6 +248,7 @@ const dataSchemas = {
   'billing.subscription.canceled': subscriptionSchema,
   'crm.deal.won': dealWonSchema,
   'contract.activated': contractActivatedSchema,
+  'contract.amended': contractAmendedSchema,
   'erp.invoice.posted': invoicePostedSchema,
   'erp.payment.applied': paymentAppliedSchema,
   'erp.credit_memo.posted': creditMemoPostedSchema,

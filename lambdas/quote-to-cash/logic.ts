@@ -1,21 +1,19 @@
 import type { EventPublisher } from '../adapters/aws/event-publisher';
-import { reportException } from '../adapters/aws/exception-reporter';
 import type { ExceptionsRepository } from '../adapters/aws/exceptions-repository';
 import type { LinkKey, LinksRepository } from '../adapters/aws/links-repository';
 import type { PriceCatalog } from '../adapters/stripe/price-catalog';
+import { priceDealLines } from '../domain/catalog-prices';
 import type { BillingClient, CrmClient, Deal, ErpClient } from '../domain/deal';
 import { type CanonicalEvent, followUpEvent } from '../domain/events';
 import { PermanentError } from '../shared/errors';
+import { need, sagaFailurePath } from '../shared/saga-failure';
 import { erpCustomerExternalId, idempotencyKey, salesOrderExternalId } from './identity';
-import type { Caught, Plan, QuoteToCashMapping, SagaState, Step } from './schema';
+import type { Plan, QuoteToCashMapping, SagaState, Step } from './schema';
 
 export const FLOW = 'quote-to-cash';
 
 /** The status the CRM shows once the contract is live. */
 export const ACTIVATED_STATUS = 'Activated';
-
-/** Salesforce text fields hold 255 characters; HubSpot's hold more, so this is the common limit. */
-const MAX_STATUS_LENGTH = 255;
 
 /**
  * The state machine's names for the forward steps (statemachines/quote-to-cash.asl.json): a Catch
@@ -81,9 +79,9 @@ export const runStep = async (step: Step, saga: Saga, deps: QuoteToCashDeps): Pr
       await deps.erp.deactivateCustomer(need(saga.erpCustomer, 'erpCustomer').externalId);
       return { done: true };
     case 'openException':
-      return openException(saga, deps);
+      return failurePath.openException(saga, deps);
     case 'notifyCrmOwner': {
-      const status = `Failed: ${describeFailure(saga).reason}`.slice(0, MAX_STATUS_LENGTH);
+      const status = failurePath.crmStatus(saga);
       await deps.crm(saga.deal.crm).writeBack(saga.deal.dealId, { status });
       return { status };
     }
@@ -126,26 +124,8 @@ export const validateDeal = async (deal: Deal, deps: Pick<QuoteToCashDeps, 'mapp
   }
 
   if (deal.lines.length === 0) problems.push('the deal has no line items');
-  const lookupKeys = new Map<string, string>();
-  for (const line of deal.lines) {
-    const product = mapping.catalog[line.productCode];
-    const lookupKey = product?.stripeLookupKeys[deal.currency];
-    if (!product) problems.push(`product ${line.productCode || '(no code)'} is not in the catalog`);
-    else if (!lookupKey)
-      problems.push(`product ${line.productCode} has no ${deal.currency} price in the catalog`);
-    else lookupKeys.set(lookupKey, line.productCode);
-  }
-  const prices = lookupKeys.size > 0 ? await deps.prices.findByLookupKeys([...lookupKeys.keys()]) : new Map();
-  for (const [lookupKey, productCode] of lookupKeys) {
-    const price = prices.get(lookupKey);
-    if (!price) problems.push(`product ${productCode}: no active Stripe price has lookup key ${lookupKey}`);
-    else if (price.currency !== deal.currency)
-      problems.push(
-        `product ${productCode}: Stripe price ${lookupKey} is in ${price.currency}, not ${deal.currency}`,
-      );
-    else if (!price.recurring)
-      problems.push(`product ${productCode}: Stripe price ${lookupKey} is not recurring`);
-  }
+  const priced = await priceDealLines(deal, mapping.catalog, deps.prices);
+  problems.push(...priced.problems);
 
   if (problems.length > 0 || !subsidiary || subsidiaryKey === undefined) {
     throw new PermanentError(problems.join('; '), { code: 'ValidationFailed' });
@@ -156,7 +136,7 @@ export const validateDeal = async (deal: Deal, deps: Pick<QuoteToCashDeps, 'mapp
   const salesOrderLines: Plan['salesOrderLines'] = [];
   for (const line of deal.lines) {
     const product = mapping.catalog[line.productCode];
-    const priceId = prices.get(product?.stripeLookupKeys[deal.currency] ?? '')?.id;
+    const priceId = priced.priceIdOf(line.productCode);
     if (!product || !priceId) continue;
     quantities.set(priceId, (quantities.get(priceId) ?? 0) + line.quantity);
     salesOrderLines.push({
@@ -278,59 +258,10 @@ const writeBack = async (saga: Saga, deps: QuoteToCashDeps) => {
   return { event: activated };
 };
 
-/** The exception a person works from: why, where, and which undo (if any) is left to do by hand. */
-const openException = async (saga: Saga, deps: QuoteToCashDeps) => {
-  const event = eventOf(saga);
-  const failure = describeFailure(saga);
-  const leftOver = Object.keys(saga.compensationFailures ?? {});
-  const message =
-    leftOver.length === 0
-      ? failure.reason
-      : `${failure.reason}. Undo incomplete, finish by hand: ${leftOver.join(', ')}`;
-  const record = await reportException(deps, FLOW, failure.code, message, event);
-  return { exceptionId: record.exceptionId, reason: failure.reason };
-};
-
-/**
- * Why the saga failed, in words safe to show the CRM owner: the step and the error code, never the
- * vendor's message (it can quote what was sent). Validation failures are the exception: their message
- * is the list of problems, which this code wrote and which names fields, not values.
- */
-export const describeFailure = (saga: Pick<SagaState, 'failure'>): { code: string; reason: string } => {
-  const [state, caught] = Object.entries(saga.failure ?? {})[0] ?? [];
-  if (!state || !caught) return { code: 'Unknown', reason: 'the saga failed for an unknown reason' };
-  const step = FORWARD_STATES[state as keyof typeof FORWARD_STATES] ?? state;
-  const { code, message } = readCause(caught);
-  if (code === 'ValidationFailed') return { code, reason: message || 'the deal is not valid' };
-  switch (caught.Error) {
-    case 'PermanentError':
-      return { code, reason: `${step} was rejected (${code})` };
-    case 'TransientError':
-      return { code, reason: `${step} kept failing (${code}); gave up after retrying` };
-    case 'States.Timeout':
-      return { code: 'Timeout', reason: `${step} timed out` };
-    default:
-      return { code: caught.Error, reason: `${step} failed (${caught.Error})` };
-  }
-};
-
-/**
- * A function's error reaches the Catch as `Cause` = the Lambda runtime's JSON (`errorMessage`); the
- * handler writes its messages as `[code] text`, so the code survives that trip.
- */
-const readCause = (caught: Caught): { code: string; message: string } => {
-  let text = caught.Cause ?? '';
-  try {
-    const parsed = JSON.parse(text) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') text = parsed.errorMessage;
-  } catch {
-    // A service error's Cause is plain text.
-  }
-  const match = /^\[([^\]]+)\]\s*(.*)$/s.exec(text);
-  return match
-    ? { code: match[1] ?? caught.Error, message: match[2] ?? '' }
-    : { code: caught.Error, message: '' };
-};
+/** Why the saga failed, in words safe to show the CRM owner (lambdas/shared/saga-failure.ts). */
+const failurePath = sagaFailurePath(FLOW, FORWARD_STATES, 'the deal is not valid');
+export const describeFailure = (saga: Pick<SagaState, 'failure'>): { code: string; reason: string } =>
+  failurePath.describe(saga);
 
 /**
  * The deal as the ERP client must see it: with the subsidiary the validation routed it to (a deal
@@ -341,11 +272,3 @@ const routed = (saga: Saga): Deal => ({ ...saga.deal, subsidiary: need(saga.plan
 const eventOf = (saga: Saga): CanonicalEvent<'crm.deal.won'> => saga.event;
 
 const runKey = (saga: Saga): string => idempotencyKey(saga.deal, saga.event.data.version);
-
-/** A step ran without what an earlier step returns: the definition is wrong, a retry cannot help. */
-const need = <T>(value: T | undefined, what: string): T => {
-  if (value === undefined) {
-    throw new PermanentError(`the saga state has no ${what}`, { code: 'SagaStateIncomplete' });
-  }
-  return value;
-};

@@ -19,9 +19,11 @@ const metrics = new Metrics();
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
+const sfn = new SFNClient({});
 const deps: StartDealSagaDeps = {
   crm: crmClientsFromEnv(env),
-  startExecution: stepFunctionsStarter(new SFNClient({}), env.STATE_MACHINE_ARN),
+  startExecution: stepFunctionsStarter(sfn, env.STATE_MACHINE_ARN),
+  startAmendment: stepFunctionsStarter(sfn, env.AMENDMENT_STATE_MACHINE_ARN),
 };
 const exceptions = {
   exceptions: dynamoExceptionsRepository(documents, env.EXCEPTIONS_TABLE_NAME),
@@ -40,6 +42,10 @@ export const handler = eventConsumer({
   retryPolicy: { baseSeconds: 10 },
   handle: async (event) => {
     const result = await startDealSaga(event, deps);
+    if (result.outcome === 'started' && 'saga' in result) {
+      metrics.addMetric('AmendmentSagasStarted', MetricUnit.Count, 1);
+      return result;
+    }
     metrics.addMetric(
       result.outcome === 'started'
         ? 'DealSagasStarted'

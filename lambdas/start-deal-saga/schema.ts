@@ -8,4 +8,6 @@ export const envSchema = z.extend(crmEnvSchema, {
   EVENT_BUS_NAME: nonEmpty(),
   QUEUE_URL: nonEmpty(),
   STATE_MACHINE_ARN: nonEmpty(),
+  /** The amendment saga's state machine. */
+  AMENDMENT_STATE_MACHINE_ARN: nonEmpty(),
 });

@@ -6,6 +6,12 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import {
+  placeholdersOf,
+  renderDefinition,
+  SAGA_ERROR_POLICY,
+  type StepErrorPolicy,
+} from './workflow-definition';
 
 export interface WorkflowProps {
   /** The ASL file (JSONPath; the local runtime rejects JSONata), e.g. `statemachines/quote-to-cash.asl.json`. */
@@ -21,6 +27,11 @@ export interface WorkflowProps {
   readonly workflowName: string;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /**
+   * Every Task's Retry and Catch, added to the definition at synth (lib/constructs/workflow-definition.ts).
+   * @default SAGA_ERROR_POLICY
+   */
+  readonly errorPolicy?: StepErrorPolicy;
 }
 
 /**
@@ -28,7 +39,9 @@ export interface WorkflowProps {
  * the local runtime read, and CDK fills in the ARNs through `DefinitionSubstitutions`. Execution
  * logging (ALL events, without execution data: inputs carry customer master data), X-Ray tracing,
  * least privilege (invoke only its functions, put events only on its bus) and alarms on failed and
- * timed-out executions are forced.
+ * timed-out executions are forced. Every Task's Retry and Catch come from one error policy, and synth
+ * fails listing every `${Name}` placeholder without a substitution and every substitution no
+ * placeholder uses (a function it would be granted to invoke for nothing).
  */
 export class Workflow extends Construct {
   readonly stateMachine: StateMachine;
@@ -48,13 +61,24 @@ export class Workflow extends Construct {
     const substitutions: Record<string, string> = {};
     for (const [name, fn] of Object.entries(props.functions)) substitutions[name] = fn.functionArn;
     if (props.bus) substitutions.EventBusName = props.bus.eventBusName;
+    const definition = renderDefinition(
+      props.workflowName,
+      readFileSync(props.definitionFile, 'utf8'),
+      props.errorPolicy ?? SAGA_ERROR_POLICY,
+    );
+    const problems = substitutionProblems(placeholdersOf(definition), Object.keys(substitutions));
+    if (problems.length > 0) {
+      throw new WorkflowDefinitionError(
+        `Workflow ${id} (${props.definitionFile}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      );
+    }
 
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: `${stackName}-${props.workflowName}`,
       stateMachineType: StateMachineType.STANDARD,
       // Inline, not `fromFile` (an S3 asset): the template then holds the definition it deploys, which
       // is what the local runtime runs and what a reviewer reads in the synthesized template.
-      definitionBody: DefinitionBody.fromString(readFileSync(props.definitionFile, 'utf8')),
+      definitionBody: DefinitionBody.fromString(definition),
       definitionSubstitutions: substitutions,
       // The execution timeout is the definition's own top-level `TimeoutSeconds`.
       tracingEnabled: true,
@@ -94,3 +118,20 @@ export class Workflow extends Construct {
     });
   }
 }
+
+export class WorkflowDefinitionError extends Error {
+  override readonly name = 'WorkflowDefinitionError' as const;
+}
+
+/** What CloudFormation would leave unsubstituted (deploys, then fails at run time) or grant for nothing. */
+export const substitutionProblems = (placeholders: readonly string[], given: readonly string[]): string[] => [
+  ...placeholders
+    .filter((name) => !given.includes(name))
+    .map(
+      (name) =>
+        `placeholder \${${name}} has no substitution: ${name === 'EventBusName' ? 'pass `bus`' : 'add it to `functions`'}`,
+    ),
+  ...given
+    .filter((name) => !placeholders.includes(name))
+    .map((name) => `substitution ${name} is not used by the definition`),
+];

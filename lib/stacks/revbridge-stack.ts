@@ -225,6 +225,42 @@ export class RevbridgeStack extends Stack {
       ],
     });
 
+    /**
+     * A saga: one steps function for all its steps (why one: lambdas/quote-to-cash/handler.ts), with
+     * the vendor secrets, links, exceptions and bus its steps use, and its Standard workflow from
+     * `statemachines/<feature>.asl.json`.
+     */
+    const saga = (
+      id: string,
+      feature: string,
+      netsuiteMapping: Readonly<Record<string, unknown>>,
+      environment: Record<string, string>,
+    ) => {
+      const steps = new RevbridgeFunction(this, `${id}Steps`, {
+        feature,
+        logRetention,
+        // A step makes up to three vendor calls of at most `timeoutMs` each; the Task times out at 75 s.
+        timeout: Duration.seconds(60),
+        memorySize: 512,
+        environment: {
+          ...platform.props.crm.environment,
+          ...platform.props.stripe.environment,
+          ...environment,
+        },
+      });
+      platform.grantNetSuite(steps, netsuiteMapping);
+      for (const secret of [stripeApiKey, salesforceAccessToken, hubspotAccessToken]) secret.grantRead(steps);
+      links.bind(steps, 'readwrite');
+      exceptions.bind(steps);
+      backbone.grantPublish(steps);
+      return new Workflow(this, id, {
+        workflowName: feature,
+        definitionFile: path.join(STATE_MACHINES, `${feature}.asl.json`),
+        functions: { StepsFunctionArn: steps },
+        bus: backbone.bus,
+        logRetention,
+      });
+    };
     // Flow 4, payment failed → dunning signal: the customer's CRM account flagged, one exception per
     // invoice, both cleared when the invoice is paid. Both event types share one queue, so one flow
     // owns a customer's dunning state (kept in the links table, with conditional writes).
@@ -311,50 +347,47 @@ export class RevbridgeStack extends Stack {
 
     // Flow 1, deal won → contract activated: a Standard workflow per deal version.
     const q2c = config.quoteToCash;
-    const sagaSteps = new RevbridgeFunction(this, 'QuoteToCashSteps', {
-      feature: 'quote-to-cash',
-      logRetention,
-      // A step makes up to three vendor calls of at most `timeoutMs` each; the Task times out at 75 s.
-      timeout: Duration.seconds(60),
-      memorySize: 512,
-      environment: {
-        ...platform.props.crm.environment,
-        ...platform.props.stripe.environment,
-        QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c),
+    const quoteToCash = saga(
+      'QuoteToCash',
+      'quote-to-cash',
+      {
+        ...invoiceMapping,
+        subsidiaryIds: Object.fromEntries(
+          Object.entries(q2c.subsidiaries).map(([key, value]) => [key, value.netsuiteSubsidiaryId]),
+        ),
       },
-    });
-    platform.grantNetSuite(sagaSteps, {
-      ...invoiceMapping,
-      subsidiaryIds: Object.fromEntries(
-        Object.entries(q2c.subsidiaries).map(([key, value]) => [key, value.netsuiteSubsidiaryId]),
-      ),
-    });
-    for (const secret of [stripeApiKey, salesforceAccessToken, hubspotAccessToken])
-      secret.grantRead(sagaSteps);
-    links.bind(sagaSteps, 'readwrite');
-    exceptions.bind(sagaSteps);
-    backbone.grantPublish(sagaSteps);
-    const quoteToCash = new Workflow(this, 'QuoteToCash', {
-      workflowName: 'quote-to-cash',
-      definitionFile: path.join(STATE_MACHINES, 'quote-to-cash.asl.json'),
-      functions: { StepsFunctionArn: sagaSteps },
-      bus: backbone.bus,
-      logRetention,
-    });
+      { QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c) },
+    );
+
+    // Flow 7, a won amendment or upsell of an active contract → subscription items and sales order
+    // changed. The sales order change reads and writes lines only: no NetSuite mapping beyond the catalog.
+    const amendContract = saga(
+      'AmendContract',
+      'amend-contract',
+      {},
+      {
+        QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c),
+        AMENDMENT_PRORATION_BEHAVIOR: config.amendment.prorationBehavior,
+      },
+    );
 
     // The starter reads the deal from its CRM (one read per message; won deals are rare, so the CRMs'
     // API limits are never close) and starts one saga per deal version.
     const startDealSaga = new EventFlow(this, 'StartDealSaga', {
       platform,
       feature: 'start-deal-saga',
-      description: 'Won CRM deals to the quote-to-cash saga starter',
+      description: 'Won CRM deals to the saga starter (quote-to-cash, or the amendment saga)',
       events: { sources: ['revbridge.salesforce', 'revbridge.hubspot'], detailTypes: ['crm.deal.won'] },
       ruleId: 'DealWonRule',
       crm: true,
       timeout: Duration.seconds(30),
-      environment: { STATE_MACHINE_ARN: quoteToCash.stateMachine.stateMachineArn },
+      environment: {
+        STATE_MACHINE_ARN: quoteToCash.stateMachine.stateMachineArn,
+        AMENDMENT_STATE_MACHINE_ARN: amendContract.stateMachine.stateMachineArn,
+      },
     });
     quoteToCash.stateMachine.grantStartExecution(startDealSaga.fn);
+    amendContract.stateMachine.grantStartExecution(startDealSaga.fn);
 
     // Flow 5, subscription changed or canceled → ERP sales order change, CRM status and contract value.
     new EventFlow(this, 'SyncSubscription', {

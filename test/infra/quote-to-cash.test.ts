@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ConfigError, loadStageConfig } from '../../lib/config';
+import { renderDefinition } from '../../lib/constructs/workflow-definition';
 import { crmTwinCustomFields, stripeCatalogSeed } from '../../local/config';
 import { devConfig, synthStack } from '../support/synth';
 import { referencedIds } from '../support/template';
@@ -42,7 +43,7 @@ describe('the quote-to-cash workflow', () => {
       'utf8',
     );
     expect(stateMachine.StateMachineType).toBe('STANDARD');
-    expect(stateMachine.DefinitionString).toBe(file);
+    expect(stateMachine.DefinitionString).toBe(renderDefinition('quote-to-cash', file));
     expect(stateMachine.DefinitionSubstitutions).toEqual({
       StepsFunctionArn: { 'Fn::GetAtt': [idOf('QuoteToCashSteps', 'AWS::Lambda::Function'), 'Arn'] },
       EventBusName: { Ref: idOf('EventsBus', 'AWS::Events::EventBus') },
@@ -96,7 +97,7 @@ describe('the quote-to-cash workflow', () => {
     });
   });
 
-  it('lets the starter read the CRMs, start this state machine and nothing else', () => {
+  it('lets the starter read the CRMs, start this state machine and the amendment saga, and nothing else', () => {
     const statements = statementsOfRole(functionRole('StartDealSaga'));
     expect(kindsTouched(statements)).toEqual([
       'AWS::DynamoDB::Table',
@@ -116,7 +117,9 @@ describe('the quote-to-cash workflow', () => {
       ].sort(),
     );
     const start = statements.filter((s) => [s.Action].flat().includes('states:StartExecution'));
-    expect([...referencedIds(start)]).toEqual([stateMachineId]);
+    expect([...referencedIds(start)].sort()).toEqual(
+      [stateMachineId, idOf('AmendContractStateMachine', 'AWS::StepFunctions::StateMachine')].sort(),
+    );
   });
 
   it('lets the steps function use the saga vendor secrets, the links and exceptions tables and the bus only', () => {

@@ -376,6 +376,7 @@ describe("a flow's permanent failure through the consumer", () => {
             started.push(name);
             return 'started';
           },
+          startAmendment: async () => 'started',
         }),
       { flow: START_DEAL_SAGA },
     );

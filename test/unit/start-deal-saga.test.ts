@@ -30,6 +30,7 @@ const deal = (overrides: Partial<Deal> = {}): Deal => ({
 
 const world = (current: Deal | null | Error = deal()) => {
   const started: { name: string; input: string }[] = [];
+  const amendments: { name: string; input: string }[] = [];
   const names = new Set<string>();
   const exceptions: { flow: string; code: string }[] = [];
   const published: CanonicalEvent[] = [];
@@ -55,6 +56,7 @@ const world = (current: Deal | null | Error = deal()) => {
   };
   return {
     started,
+    amendments,
     exceptions,
     published,
     deps: {
@@ -65,6 +67,10 @@ const world = (current: Deal | null | Error = deal()) => {
         if (names.has(name)) return 'already-started' as const;
         names.add(name);
         started.push({ name, input });
+        return 'started' as const;
+      },
+      async startAmendment(name: string, input: string) {
+        amendments.push({ name, input });
         return 'started' as const;
       },
     },
@@ -82,6 +88,22 @@ describe('starting the saga for a won deal', () => {
     expect(started).toHaveLength(1);
     // The input carries the event (links, exceptions, replay) and the deal as the CRM has it now.
     expect(JSON.parse(started[0]?.input ?? '{}')).toEqual({ event: wonEvent(), deal: deal() });
+  });
+
+  it('starts the amendment saga instead of quote-to-cash for a won deal that names the deal it amends', async () => {
+    const { deps, started, amendments } = world(deal({ amends: '7654321' }));
+    const result = await startDealSaga(wonEvent(), deps);
+    const name = executionName({ crm: 'hubspot', dealId: '1234567' }, '2026-03-01T10:00:00.000+0000');
+    expect(result).toEqual({ outcome: 'started', executionName: name, saga: 'amend-contract' });
+    expect(started).toEqual([]);
+    expect(amendments.map((a) => a.name)).toEqual([name]);
+    expect(JSON.parse(amendments[0]?.input ?? '{}').deal.amends).toBe('7654321');
+  });
+
+  it('starts quote-to-cash for a won deal whose amendment field is empty', async () => {
+    const { deps, started, amendments } = world(deal({ amends: null }));
+    await startDealSaga(wonEvent(), deps);
+    expect([started.length, amendments.length]).toEqual([1, 0]);
   });
 
   it('treats a second event for the same deal version as already started', async () => {

@@ -52,6 +52,8 @@ export interface HubSpotCrmClientOptions {
   readonly companyEmailProperty?: string;
   /** Where the subsidiary routing key lives, if the portal carries one. */
   readonly subsidiaryProperty?: { readonly object: 'deal' | 'company'; readonly name: string };
+  /** Deal property with the id of the deal this one amends (amendments and upsells). */
+  readonly amendmentOfProperty?: string;
   /** Per request. @default 10000 */
   readonly timeoutMs?: number;
   readonly fetchImpl?: typeof fetch;
@@ -106,6 +108,7 @@ export class HubSpotCrmClient implements CrmClient, DealFieldWriter {
       properties.erpCustomerId,
       properties.salesOrderId,
       ...(options.subsidiaryProperty?.object === 'deal' ? [options.subsidiaryProperty.name] : []),
+      ...(options.amendmentOfProperty ? [options.amendmentOfProperty] : []),
     ];
     const deal = await this.readObject('deals', dealId, dealProperties);
     if (!deal) return null;
@@ -277,6 +280,7 @@ export class HubSpotCrmClient implements CrmClient, DealFieldWriter {
         taxId: value(c[options.companyTaxIdProperty ?? 'tax_id']),
       },
       subsidiary: subsidiary ? value((subsidiary.object === 'deal' ? p : c)[subsidiary.name]) : null,
+      ...(options.amendmentOfProperty ? { amends: value(p[options.amendmentOfProperty]) } : {}),
       lines: lineItems.map((item) => {
         const productCode = value(item.properties[this.productCodeProperty()]);
         if (!productCode) {

@@ -63,6 +63,8 @@ export interface SalesforceCrmClientOptions {
   readonly accountEmailField?: string;
   /** Subsidiary routing key, as a path from the Opportunity (`Subsidiary__c`, `Account.Subsidiary__c`). */
   readonly subsidiaryField?: string;
+  /** Opportunity field with the id of the opportunity this one amends (amendments and upsells). */
+  readonly amendmentOfField?: string;
   /**
    * Orgs with state and country picklists hold the ISO code in `BillingCountryCode`; others hold free
    * text in `BillingCountry`, which is used only when it is a two-letter code. @default 'BillingCountry'
@@ -141,6 +143,7 @@ export class SalesforceCrmClient implements CrmClient, DealFieldWriter {
       options.accountTaxIdField,
       options.accountEmailField,
       options.subsidiaryField,
+      options.amendmentOfField,
     ];
     for (const name of configured) {
       if (name !== undefined && !FIELD_PATH.test(name)) {
@@ -249,6 +252,7 @@ export class SalesforceCrmClient implements CrmClient, DealFieldWriter {
       fields.erpCustomerId,
       fields.salesOrderId,
       ...(options.subsidiaryField ? [options.subsidiaryField] : []),
+      ...(options.amendmentOfField ? [options.amendmentOfField] : []),
     ];
     const accountFields = [
       'Name',
@@ -313,6 +317,7 @@ export class SalesforceCrmClient implements CrmClient, DealFieldWriter {
         taxId: stringAt(raw, `Account.${this.taxIdField()}`),
       },
       subsidiary: options.subsidiaryField ? stringAt(raw, options.subsidiaryField) : null,
+      ...(options.amendmentOfField ? { amends: stringAt(raw, options.amendmentOfField) } : {}),
       lines: lines.map((line) => {
         const productCode = line.ProductCode ?? line.Product2?.ProductCode;
         if (!productCode) {

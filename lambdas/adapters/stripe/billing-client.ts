@@ -1,4 +1,14 @@
 import Stripe from 'stripe';
+import {
+  AMENDMENT_METADATA_KEY,
+  type AmendmentLine,
+  hasAmendment,
+  type ItemUpdate,
+  itemsAdding,
+  itemsRemoving,
+  type ProrationBehavior,
+  type SubscriptionAmendments,
+} from '../../domain/amendment';
 import type { BillingClient, Deal } from '../../domain/deal';
 import type { SubscriptionReader, SubscriptionState } from '../../domain/sales-order-change';
 import { PermanentError, parseRetryAfter, TransientError } from '../../shared/errors';
@@ -35,7 +45,7 @@ const TRANSIENT_TYPES: ReadonlySet<string> = new Set([
   'StripeConnectionError',
 ]);
 
-export class StripeBillingClient implements BillingClient, SubscriptionReader {
+export class StripeBillingClient implements BillingClient, SubscriptionReader, SubscriptionAmendments {
   private cached: { key: string; stripe: Stripe } | undefined;
   private readonly connection: { host: string; port: number; protocol: 'http' | 'https' };
 
@@ -160,6 +170,75 @@ export class StripeBillingClient implements BillingClient, SubscriptionReader {
       throw toBillingError(error, 'retrieve subscription');
     }
     return toSubscriptionState(subscription);
+  }
+
+  /**
+   * The amendment's lines added to the subscription's items in one update, carrying the amendment's
+   * key twice: as the Idempotency-Key (a retried request replays Stripe's answer) and in the metadata
+   * (a step retried after the answer was lost sees the amendment taken, and adds nothing again).
+   */
+  async applyAmendment(
+    subscriptionId: string,
+    lines: readonly AmendmentLine[],
+    amendmentKey: string,
+    proration: ProrationBehavior,
+  ): Promise<SubscriptionState> {
+    const current = await this.currentSubscription(subscriptionId);
+    if (hasAmendment(current, amendmentKey)) return current;
+    return this.updateItems(subscriptionId, itemsAdding(current, lines), amendmentKey, proration, 'amend');
+  }
+
+  async revertAmendment(
+    subscriptionId: string,
+    lines: readonly AmendmentLine[],
+    amendmentKey: string,
+    proration: ProrationBehavior,
+  ): Promise<'reverted' | 'not-applied'> {
+    const current = await this.currentSubscription(subscriptionId);
+    if (!hasAmendment(current, amendmentKey)) return 'not-applied';
+    // The metadata is cleared: once reverted, the subscription no longer has this amendment.
+    await this.updateItems(
+      subscriptionId,
+      itemsRemoving(current, lines),
+      '',
+      proration,
+      'revert',
+      amendmentKey,
+    );
+    return 'reverted';
+  }
+
+  private async currentSubscription(subscriptionId: string): Promise<SubscriptionState> {
+    const current = await this.getSubscription(subscriptionId);
+    if (!current) {
+      throw new PermanentError(`subscription ${subscriptionId} is not in Stripe`, {
+        code: 'SubscriptionNotFound',
+      });
+    }
+    return current;
+  }
+
+  private async updateItems(
+    subscriptionId: string,
+    items: readonly ItemUpdate[],
+    marker: string,
+    proration: ProrationBehavior,
+    what: 'amend' | 'revert',
+    amendmentKey = marker,
+  ): Promise<SubscriptionState> {
+    const stripe = await this.client();
+    const updated = await call(`${what} subscription`, () =>
+      stripe.subscriptions.update(
+        subscriptionId,
+        {
+          items: items.map((item) => ({ ...item })),
+          proration_behavior: proration,
+          metadata: { [AMENDMENT_METADATA_KEY]: marker },
+        },
+        { idempotencyKey: `${amendmentKey}-${what}` },
+      ),
+    );
+    return toSubscriptionState(updated);
   }
 
   private async client(): Promise<Stripe> {
