@@ -7,8 +7,7 @@ import { eventBridgePublisher } from '../adapters/aws/event-publisher';
 import { dynamoExceptionsRepository } from '../adapters/aws/exceptions-repository';
 import { dynamoLinksRepository } from '../adapters/aws/links-repository';
 import { crmClientsFromEnv } from '../adapters/crm-clients';
-import { NetSuiteClient } from '../adapters/netsuite/client';
-import { netSuiteCredentialsFrom } from '../adapters/netsuite/credentials';
+import { netSuiteClientFromEnv } from '../adapters/erp-flow-deps';
 import { NetSuiteErpClient } from '../adapters/netsuite/erp-client';
 import { StripeBillingClient } from '../adapters/stripe/billing-client';
 import { StripePriceCatalog } from '../adapters/stripe/price-catalog';
@@ -50,11 +49,8 @@ const deps: QuoteToCashDeps = {
     timeoutMs: env.STRIPE_TIMEOUT_MS,
   }),
   erp: new NetSuiteErpClient({
-    client: new NetSuiteClient({
-      baseUrl: env.NETSUITE_BASE_URL,
-      timeoutMs: env.NETSUITE_TIMEOUT_MS,
-      credentials: netSuiteCredentialsFrom(env.NETSUITE_SECRET_ID),
-    }),
+    // The saga's NetSuite requests hold the account's leases like every flow's.
+    client: netSuiteClientFromEnv(env, documents),
     mapping: env.NETSUITE_MAPPING,
   }),
   links: dynamoLinksRepository(documents, env.LINKS_TABLE_NAME),

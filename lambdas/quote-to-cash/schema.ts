@@ -61,6 +61,8 @@ export const envSchema = z.extend(crmEnvSchema, {
   NETSUITE_SECRET_ID: nonEmpty(),
   NETSUITE_TIMEOUT_MS: positiveIntFromString(),
   NETSUITE_MAPPING: z.pipe(jsonFromString(), netSuiteMappingSchema),
+  CONCURRENCY_LEASES_TABLE_NAME: nonEmpty(),
+  NETSUITE_CONCURRENCY_LIMIT: positiveIntFromString(),
 });
 
 /** The Stripe secret key, as the secret holds it: `"sk_..."` or `{"apiKey":"sk_..."}`. */

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { listExceptions, redriveQueue, replayException } from '../../ops/queries';
+import { listExceptions, redriveDeadLetterQueue, replayException } from '../../ops/queries';
 import { localSecrets } from '../config';
 import type { LocalRuntime } from '../runtime/runtime';
 import { type FaultInjector, SeededRandom } from '../twins/common';
@@ -277,7 +277,12 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
       const source = queues.find((q) => q.redriveTarget?.arn === dlq.arn);
       for (const letter of dlq.deadLetters ?? []) fail(`dead letter ${letter.sourceQueue}`, letter.reason);
       if (!source) continue;
-      const moved = await redriveQueue(sqs, dlq.url, source.url);
+      // What an operator does: an SQS message move task back to the source queue (revbridge dlq redrive).
+      const { moved } = await redriveDeadLetterQueue(
+        { sqs, events },
+        { name: source.name, dlqUrl: dlq.url, dlqArn: dlq.arn, queueUrl: source.url, queueArn: source.arn },
+        { pollMs: 200 },
+      );
       replayed.redriven += moved;
       acted += moved;
     }
