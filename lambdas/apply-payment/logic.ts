@@ -3,7 +3,7 @@ import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { NetSuiteClient } from '../adapters/netsuite/client';
 import { type NetSuiteMapping, toNetSuitePayment } from '../adapters/netsuite/map';
 import { type CanonicalEvent, followUpEvent, type PaymentApplied } from '../domain/events';
-import { awaitPostedInvoice, INVOICE_NOT_POSTED } from '../shared/awaited-link';
+import { awaitPostedInvoice, INVOICE_NOT_POSTED, withSubsidiary } from '../shared/awaited-link';
 
 export const FLOW = 'apply-payment';
 
@@ -49,6 +49,7 @@ export const applyPayment = async (
   const {
     erpInvoiceId,
     erpCustomerId,
+    erpSubsidiaryId,
     linkedId: linkedPaymentId,
   } = await awaitPostedInvoice(deps.links, payment, paymentKey);
 
@@ -62,7 +63,7 @@ export const applyPayment = async (
         payment,
         externalId,
         { customerId: erpCustomerId, invoiceId: erpInvoiceId },
-        deps.mapping,
+        withSubsidiary(deps.mapping, erpSubsidiaryId),
       ),
       // Replace, not append: a repeated upsert must not apply the payment to the invoice twice.
       { replace: ['apply'] },

@@ -3,7 +3,7 @@ import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { NetSuiteClient } from '../adapters/netsuite/client';
 import { type NetSuiteMapping, toNetSuiteCreditMemo } from '../adapters/netsuite/map';
 import { type CanonicalEvent, type CreditMemoPosted, type CreditNote, followUpEvent } from '../domain/events';
-import { awaitLinked, awaitPostedInvoice, INVOICE_NOT_POSTED } from '../shared/awaited-link';
+import { awaitLinked, awaitPostedInvoice, INVOICE_NOT_POSTED, withSubsidiary } from '../shared/awaited-link';
 import { PermanentError } from '../shared/errors';
 
 export const FLOW = 'post-credit-memo';
@@ -61,6 +61,7 @@ const createMemo = async (
   const {
     erpInvoiceId,
     erpCustomerId,
+    erpSubsidiaryId,
     linkedId: linkedMemoId,
   } = await awaitPostedInvoice(deps.links, note, creditNoteKey(note));
 
@@ -71,7 +72,7 @@ const createMemo = async (
       note,
       await productsOf(note, deps),
       { customerId: erpCustomerId, invoiceId: erpInvoiceId },
-      deps.mapping,
+      withSubsidiary(deps.mapping, erpSubsidiaryId),
     );
     // Replace, not append: a repeated upsert must neither duplicate the lines nor apply the memo twice.
     erpCreditMemoId = await deps.netsuite.upsert('creditMemo', note.id, body, { replace: ['item', 'apply'] });

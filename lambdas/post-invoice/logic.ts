@@ -3,6 +3,7 @@ import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { NetSuiteClient } from '../adapters/netsuite/client';
 import { type NetSuiteMapping, toNetSuiteCustomer, toNetSuiteInvoice } from '../adapters/netsuite/map';
 import { type CanonicalEvent, followUpEvent, type InvoicePosted } from '../domain/events';
+import { withSubsidiary } from '../shared/awaited-link';
 
 export const FLOW = 'post-invoice';
 
@@ -30,15 +31,21 @@ export const postInvoice = async (
   const invoiceKey = { entity: 'invoice', system: 'stripe', id: invoice.id } as const;
   const customerKey = { entity: 'customer', system: 'stripe', id: invoice.customer.billingId } as const;
 
-  let [erpCustomerId, erpInvoiceId] = await deps.links.find([
+  let [erpCustomerId, erpInvoiceId, erpSubsidiaryId] = await deps.links.find([
     { key: customerKey, target: 'netsuite' },
     { key: invoiceKey, target: 'netsuite' },
+    {
+      key: { entity: 'customerSubsidiary', system: 'stripe', id: invoice.customer.billingId },
+      target: 'netsuite',
+    },
   ]);
+  // A customer the saga made books to the subsidiary the deal was routed to, not the default one.
+  const mapping = withSubsidiary(deps.mapping, erpSubsidiaryId);
   if (!erpCustomerId) {
     erpCustomerId = await deps.netsuite.upsert(
       'customer',
       invoice.customer.billingId,
-      toNetSuiteCustomer(invoice.customer, invoice.currency, deps.mapping),
+      toNetSuiteCustomer(invoice.customer, invoice.currency, mapping),
     );
     await deps.links.record(customerKey, 'netsuite', erpCustomerId, event.id);
   }
@@ -48,7 +55,7 @@ export const postInvoice = async (
     erpInvoiceId = await deps.netsuite.upsert(
       'invoice',
       invoice.id,
-      toNetSuiteInvoice(invoice, erpCustomerId, deps.mapping),
+      toNetSuiteInvoice(invoice, erpCustomerId, mapping),
     );
     await deps.links.record(invoiceKey, 'netsuite', erpInvoiceId, event.id);
   }

@@ -188,6 +188,15 @@ const upsertBillingCustomer = async (saga: Saga, deps: QuoteToCashDeps) => {
     causedBy,
   );
   await deps.links.record({ entity: 'customer', system: 'stripe', id }, 'netsuite', erpCustomer.id, causedBy);
+  // The subsidiary the deal was routed to: the customer's invoices, payments and credit memos must
+  // book to it (NetSuite refuses a transaction in another subsidiary than its customer's).
+  await deps.links.record(
+    { entity: 'customerSubsidiary', system: 'stripe', id },
+    'netsuite',
+    need(saga.plan, 'plan').erpSubsidiaryId,
+    causedBy,
+    { reverse: false },
+  );
   return { id };
 };
 

@@ -44,11 +44,21 @@ export const awaitPostedInvoice = async (
   links: LinksRepository,
   billing: { readonly invoiceId: string; readonly customerBillingId: string },
   document: LinkKey,
-): Promise<{ erpInvoiceId: string; erpCustomerId: string; linkedId: string | undefined }> => {
-  const [linkedInvoiceId, erpCustomerId, linkedId] = await links.find([
+): Promise<{
+  erpInvoiceId: string;
+  erpCustomerId: string;
+  /** The subsidiary the saga booked the customer to; undefined for a customer the invoice flow made. */
+  erpSubsidiaryId: string | undefined;
+  linkedId: string | undefined;
+}> => {
+  const [linkedInvoiceId, erpCustomerId, linkedId, erpSubsidiaryId] = await links.find([
     { key: { entity: 'invoice', system: 'stripe', id: billing.invoiceId }, target: 'netsuite' },
     { key: { entity: 'customer', system: 'stripe', id: billing.customerBillingId }, target: 'netsuite' },
     { key: document, target: 'netsuite' },
+    {
+      key: { entity: 'customerSubsidiary', system: 'stripe', id: billing.customerBillingId },
+      target: 'netsuite',
+    },
   ]);
   const erpInvoiceId = awaitLinked(
     linkedInvoiceId,
@@ -60,5 +70,14 @@ export const awaitPostedInvoice = async (
       code: 'CustomerNotLinked',
     });
   }
-  return { erpInvoiceId, erpCustomerId, linkedId };
+  return { erpInvoiceId, erpCustomerId, erpSubsidiaryId, linkedId };
 };
+
+/**
+ * The mapping with the subsidiary a customer books to, where the saga recorded one: a transaction must
+ * be in its customer's subsidiary, and a routed deal's customer may not be in the default one.
+ */
+export const withSubsidiary = <M extends { readonly subsidiaryId: string }>(
+  mapping: M,
+  erpSubsidiaryId: string | undefined,
+): M => (erpSubsidiaryId === undefined ? mapping : { ...mapping, subsidiaryId: erpSubsidiaryId });

@@ -412,6 +412,7 @@ describe('quote to cash in the local runtime', () => {
         `customer#stripe#${written.Billing_Customer_Id__c}`,
         `customer#stripe#${written.Billing_Customer_Id__c}`,
         `customer#netsuite#${written.ERP_Customer_Id__c}`,
+        `customerSubsidiary#stripe#${written.Billing_Customer_Id__c}`,
         `subscription#salesforce#${opportunityId}`,
         `subscription#stripe#${written.Subscription_Id__c}`,
         `salesOrder#salesforce#${opportunityId}`,
@@ -455,6 +456,18 @@ describe('quote to cash in the local runtime', () => {
       entity: { id: written.revbridge_erp_customer_id },
     });
     expect(await activatedFor(dealId)).toHaveLength(1);
+    // The subscription's first invoice books to the customer's subsidiary (NetSuite refuses another).
+    const [firstInvoice] = await stripe.invoices
+      .list({ subscription: subscription.id, limit: 1 })
+      .then((page) => page.data);
+    const posted = await eventually(
+      () => netsuite().getByExternalId('invoice', firstInvoice?.id ?? ''),
+      'the first EUR invoice in the ERP',
+    );
+    expect(posted).toMatchObject({
+      entity: { id: written.revbridge_erp_customer_id },
+      subsidiary: { id: '3' },
+    });
   });
 
   it('fails a deal that does not pass validation without writing to billing or the ERP, and tells the CRM owner every problem', async () => {

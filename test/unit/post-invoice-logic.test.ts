@@ -87,6 +87,22 @@ describe('posting a finalized invoice to the ERP', () => {
     expect(w.upserts[0]?.body).toMatchObject({ entity: { id: '4242' } });
   });
 
+  it('books the invoice to the subsidiary the saga routed the customer to, not the default one', async () => {
+    const w = world();
+    const event = finalized();
+    const customer = event.data.customer.billingId;
+    w.links.set(`customer#stripe#${customer}->netsuite`, '4242');
+    w.links.set(`customerSubsidiary#stripe#${customer}->netsuite`, '3');
+    await postInvoice(event, w.deps);
+    expect(w.upserts[0]?.body).toMatchObject({ entity: { id: '4242' }, subsidiary: { id: '3' } });
+  });
+
+  it('books an invoice of a customer it creates itself to the default subsidiary', async () => {
+    const w = world();
+    await postInvoice(finalized(), w.deps);
+    expect(w.upserts.map((u) => u.body.subsidiary)).toEqual([{ id: '1' }, { id: '1' }]);
+  });
+
   it('does not write an already linked invoice again when a retry only has to publish', async () => {
     const w = world();
     const event = finalized();

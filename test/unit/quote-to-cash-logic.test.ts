@@ -351,7 +351,7 @@ describe('the forward steps', () => {
     ).toMatchObject({ created: false });
   });
 
-  it('links the billing customer to the CRM account and to the ERP customer (the invoice flow finds it)', async () => {
+  it('links the billing customer to the CRM account, to the ERP customer and to its ERP subsidiary (the invoice flow finds both)', async () => {
     const { deps, calls, links } = world();
     const erpCustomer = { id: '501', externalId: 'salesforce-001000000000001AAA', created: true };
     expect(await runStep('upsertBillingCustomer', saga({ plan, erpCustomer }), deps)).toEqual({
@@ -361,6 +361,7 @@ describe('the forward steps', () => {
     expect(calls).toEqual([`billing.upsertCustomer ${key}`]);
     expect(links.get('customer#salesforce#001000000000001AAA>stripe')?.targetId).toBe('cus_1');
     expect(links.get('customer#stripe#cus_1>netsuite')?.targetId).toBe('501');
+    expect(links.get('customerSubsidiary#stripe#cus_1>netsuite')?.targetId).toBe(plan.erpSubsidiaryId);
   });
 
   it('creates the subscription with the plan and a key from the deal and version; an earlier live one is not "created"', async () => {

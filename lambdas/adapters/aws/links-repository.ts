@@ -22,7 +22,9 @@ export type Entity =
   | 'salesOrder'
   | 'deal'
   | 'payment'
-  | 'creditNote';
+  | 'creditNote'
+  /** The ERP subsidiary a billing customer books to (the saga routes it; invoices must follow). */
+  | 'customerSubsidiary';
 
 export interface LinkKey {
   readonly entity: Entity;
@@ -38,8 +40,17 @@ export interface LinkQuery {
 export interface LinksRepository {
   /** The ids in the target systems, in the order asked; `undefined` where no link exists. */
   find(queries: readonly LinkQuery[]): Promise<(string | undefined)[]>;
-  /** Records `targetId` as the id in `target` of the entity `key`, and the reverse link. */
-  record(key: LinkKey, target: System, targetId: string, causedBy: string): Promise<void>;
+  /**
+   * Records `targetId` as the id in `target` of the entity `key`, and the reverse link unless
+   * `reverse` is false (an attribute such as a customer's subsidiary has no reverse: many share one).
+   */
+  record(
+    key: LinkKey,
+    target: System,
+    targetId: string,
+    causedBy: string,
+    options?: { readonly reverse?: boolean },
+  ): Promise<void>;
 }
 
 const pk = (key: LinkKey) => `${key.entity}#${key.system}#${key.id}`;
@@ -76,7 +87,7 @@ export const dynamoLinksRepository = (
     return queries.map((q) => found.get(`${pk(q.key)}|${q.target}`));
   },
 
-  async record(key, target, targetId, causedBy) {
+  async record(key, target, targetId, causedBy, options) {
     const recordedAt = new Date().toISOString();
     const item = (from: LinkKey, to: System, toId: string) => ({
       PutRequest: {
@@ -93,7 +104,9 @@ export const dynamoLinksRepository = (
     try {
       let requests: Record<string, unknown>[] | undefined = [
         item(key, target, targetId),
-        item({ entity: key.entity, system: target, id: targetId }, key.system, key.id),
+        ...(options?.reverse === false
+          ? []
+          : [item({ entity: key.entity, system: target, id: targetId }, key.system, key.id)]),
       ];
       for (let attempt = 0; requests && requests.length > 0 && attempt < UNPROCESSED_ATTEMPTS; attempt += 1) {
         const output: BatchWriteCommandOutput = await client.send(
