@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { PermanentError } from '../shared/errors';
 import { currencySchema, minorUnitsSchema } from './money';
+import { differenceSchema } from './reconciliation';
 
 /**
  * The canonical event model. Every vendor adapter maps into these shapes; every consumer reads
@@ -24,6 +25,7 @@ export const EVENT_TYPES = [
   'erp.invoice.posted',
   'erp.payment.applied',
   'ops.exception.opened',
+  'ops.reconciliation.difference',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -181,6 +183,7 @@ const dataSchemas = {
   'erp.invoice.posted': invoicePostedSchema,
   'erp.payment.applied': paymentAppliedSchema,
   'ops.exception.opened': exceptionSchema,
+  'ops.reconciliation.difference': differenceSchema,
 } as const satisfies Record<EventType, z.ZodMiniType>;
 
 export type EventData = { [K in EventType]: z.infer<(typeof dataSchemas)[K]> };
