@@ -168,8 +168,9 @@ export const stageConfigSchema = z
       /** REST base URL, e.g. https://1234567.suitetalk.api.netsuite.com */
       baseUrl: z.url().refine((url) => url.startsWith('https://'), 'must be an https URL'),
       /**
-       * Concurrent requests the account allows (NetSuite: 5 to 15 depending on licence). At least 4: it
-       * is split between two queue consumers, and Lambda's SQS maximum concurrency is at least 2 each.
+       * Concurrent requests the account allows (NetSuite: 5 to 15 depending on licence). It is shared by
+       * every flow that calls NetSuite, at least 2 each (Lambda's SQS maximum concurrency): synthesis
+       * fails, naming the flows, if it is too small for them.
        */
       concurrencyLimit: z.number().int().min(4).max(100),
       timeoutMs: z.number().int().min(1000).max(60_000),
@@ -234,17 +235,6 @@ export const stageConfigSchema = z
   });
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
-
-/**
- * The NetSuite account's concurrency budget, split between the queue consumers that call it (each
- * makes one request at a time per invocation, so maximum concurrency bounds its requests). Every paid
- * invoice was first posted, so both flows carry about the same volume: half each, the odd one to
- * invoice posting, which makes up to two requests per event. Together they never exceed the limit.
- */
-export const netsuiteConcurrencyShares = (limit: number): { postInvoice: number; applyPayment: number } => {
-  const applyPayment = Math.max(2, Math.floor(limit / 2));
-  return { postInvoice: limit - applyPayment, applyPayment };
-};
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError' as const;

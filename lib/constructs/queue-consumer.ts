@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -20,7 +20,30 @@ export interface QueueConsumerProps {
   readonly maxConcurrency?: number;
   /** Oldest-message age that raises the age alarm. @default 15 minutes */
   readonly maxMessageAge?: Duration;
+  /** What the queue carries, for the alarms' descriptions. @default the construct id */
+  readonly description?: string;
 }
+
+/** Props a queue consumer cannot honour, each with its reason (empty when all can be). */
+export const queueConsumerProblems = (props: QueueConsumerProps): string[] => {
+  const problems: string[] = [];
+  const within = (name: string, value: number | undefined, min: number, max: number, why: string) => {
+    if (value === undefined || Token.isUnresolved(value)) return;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} is ${value}: must be an integer from ${min} to ${max} (${why})`);
+    }
+  };
+  within('maxConcurrency', props.maxConcurrency, 2, 1000, "Lambda's SQS maximum concurrency");
+  within('batchSize', props.batchSize, 1, 10, 'a standard queue without a batching window');
+  within('maxReceiveCount', props.maxReceiveCount, 1, 1000, 'SQS redrive policy');
+  const timeout = props.fn.timeout?.toSeconds() ?? 3;
+  if (timeout * 6 > 43_200) {
+    problems.push(
+      `the function timeout (${timeout} s) is too long: the visibility timeout (6x) must stay within 12 hours`,
+    );
+  }
+  return problems;
+};
 
 /**
  * A queue, its DLQ and the function that drains it: partial batch failures, bounded concurrency,
@@ -37,6 +60,13 @@ export class QueueConsumer extends Construct {
 
   constructor(scope: Construct, id: string, props: QueueConsumerProps) {
     super(scope, id);
+    const problems = queueConsumerProblems(props);
+    if (problems.length > 0) {
+      throw new Error(
+        `${this.node.path}: invalid queue consumer:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      );
+    }
+    const what = props.description ?? id;
     const timeout = props.fn.timeout ?? Duration.seconds(3);
     this.dlq = new Queue(this, 'Dlq', {
       retentionPeriod: Duration.days(14),
@@ -54,20 +84,20 @@ export class QueueConsumer extends Construct {
       new SqsEventSource(this.queue, {
         batchSize: props.batchSize ?? 10,
         reportBatchItemFailures: true,
-        maxConcurrency: Math.max(2, props.maxConcurrency ?? 5),
+        maxConcurrency: props.maxConcurrency ?? 5,
       }),
     );
     // The function delays a redelivery to honour a vendor's Retry-After.
     props.fn.addEnvironment('QUEUE_URL', this.queue.queueUrl);
     this.queue.grant(props.fn, 'sqs:ChangeMessageVisibility');
 
-    this.dlqAlarm = dlqNotEmptyAlarm(this, 'DlqAlarm', this.dlq, id);
+    this.dlqAlarm = dlqNotEmptyAlarm(this, 'DlqAlarm', this.dlq, what);
     this.ageAlarm = oldestMessageAlarm(
       this,
       'AgeAlarm',
       this.queue,
       props.maxMessageAge ?? Duration.minutes(15),
-      id,
+      what,
     );
   }
 }

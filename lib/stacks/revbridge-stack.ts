@@ -1,18 +1,21 @@
 import * as path from 'node:path';
-import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { netsuiteConcurrencyShares, type StageConfig } from '../config';
+import type { StageConfig } from '../config';
+import { exceptionOpened } from '../constructs/alarms';
 import { BusinessDashboard } from '../constructs/business-dashboard';
 import { EventBackbone } from '../constructs/event-backbone';
+import { ConcurrencyBudget, EventFlow, FlowPlatform } from '../constructs/event-flow';
 import { ExceptionsTable } from '../constructs/exceptions-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { LinksTable } from '../constructs/links-table';
-import { QueueConsumer } from '../constructs/queue-consumer';
 import { RevbridgeFunction } from '../constructs/revbridge-function';
+import { vendorSecrets } from '../constructs/vendor-secrets';
 import { WebhookApi } from '../constructs/webhook-api';
 import { Workflow } from '../constructs/workflow';
+import { crmEnvironment } from '../vendor-environment';
 
 const STATE_MACHINES = path.join(__dirname, '..', '..', 'statemachines');
 
@@ -20,7 +23,10 @@ export interface RevbridgeStackProps extends StackProps {
   readonly config: StageConfig;
 }
 
-/** Composition only: every architectural job lives in its construct. */
+/**
+ * Composition only: every architectural job lives in its construct. The stack reads as the shared parts,
+ * the webhook routes, then the flows, one construct each, and the dashboard last.
+ */
 export class RevbridgeStack extends Stack {
   constructor(scope: Construct, id: string, props: RevbridgeStackProps) {
     super(scope, id, props);
@@ -36,50 +42,15 @@ export class RevbridgeStack extends Stack {
     const links = new LinksTable(this, 'Links');
     const exceptions = new ExceptionsTable(this, 'Exceptions');
 
-    // Values are set by the operator after the first deploy (see README); never in code or context.
-    const stripeWebhookSecret = new Secret(this, 'StripeWebhookSecret', {
-      description:
-        'Stripe webhook signing secret: "whsec_..." or {"webhookSecrets":["whsec_new","whsec_old"]}',
-    });
-    const netsuiteCredentials = new Secret(this, 'NetSuiteCredentials', {
-      description:
-        'NetSuite token-based auth: {"accountId","consumerKey","consumerSecret","tokenId","tokenSecret"}',
-    });
-    const hubspotClientSecret = new Secret(this, 'HubSpotClientSecret', {
-      description: 'HubSpot app client secret (signs webhooks): "..." or {"clientSecrets":["new","old"]}',
-    });
-    // API credentials of the quote-to-cash saga (write access to billing and the CRMs).
-    const stripeApiKey = new Secret(this, 'StripeApiKey', {
-      description: 'Stripe secret or restricted key for the saga: "rk_live_..." or {"apiKey":"..."}',
-    });
-    const salesforceAccessToken = new Secret(this, 'SalesforceAccessToken', {
-      description: 'Salesforce access token of the integration user: "..." or {"accessToken":"..."}',
-    });
-    const hubspotAccessToken = new Secret(this, 'HubSpotAccessToken', {
-      description: 'HubSpot private app token (crm.objects.deals/companies/line_items): "pat-..."',
-    });
-    // Salesforce outbound messages are not signed: their endpoint URL carries this token. Secrets
-    // Manager generates it at deploy; the operator reads it once to configure the outbound message.
-    const salesforcePathToken = new Secret(this, 'SalesforcePathToken', {
-      description:
-        'Token in the Salesforce outbound message URL (/webhooks/salesforce/<token>): generated; {"pathTokens":["new","old"]} while moving to a new one',
-      generateSecretString: { passwordLength: 48, excludePunctuation: true },
-    });
-    for (const secret of [
-      salesforcePathToken,
+    const {
       stripeWebhookSecret,
       netsuiteCredentials,
       hubspotClientSecret,
       stripeApiKey,
       salesforceAccessToken,
       hubspotAccessToken,
-    ]) {
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-SMG4',
-        reason:
-          'Vendor-issued credentials are rotated in the vendor console, then put here; the functions re-read them within 5 minutes.',
-      });
-    }
+      salesforcePathToken,
+    } = vendorSecrets(this);
 
     const webhooks = new WebhookApi(this, 'Webhooks', {
       rateLimit: config.webhooks.rateLimit,
@@ -107,41 +78,6 @@ export class RevbridgeStack extends Stack {
       return fn;
     };
 
-    /**
-     * A queue consumer of one kind of canonical event: its queue and DLQ, the rule that feeds it, and
-     * what every consumer may touch (idempotency records, exceptions, the bus).
-     */
-    const eventConsumer = (
-      id: string,
-      fn: RevbridgeFunction,
-      route: { rule: string; sources: string[]; detailType: string; description: string },
-      options: { maxConcurrency: number; maxReceiveCount?: number },
-    ) => {
-      idempotency.bind(fn);
-      exceptions.bind(fn);
-      backbone.grantPublish(fn);
-      const consumer = new QueueConsumer(this, id, {
-        fn,
-        maxReceiveCount: options.maxReceiveCount ?? config.queues.maxReceiveCount,
-        batchSize: config.queues.batchSize,
-        maxConcurrency: options.maxConcurrency,
-        maxMessageAge: Duration.seconds(config.queues.maxMessageAgeSeconds),
-      });
-      backbone.routeToQueue(
-        route.rule,
-        { source: route.sources, detailType: [route.detailType] },
-        consumer.queue,
-        route.description,
-      );
-      return consumer;
-    };
-
-    const netsuiteEnvironment = (mapping: Record<string, unknown>) => ({
-      NETSUITE_BASE_URL: config.netsuite.baseUrl,
-      NETSUITE_TIMEOUT_MS: String(config.netsuite.timeoutMs),
-      NETSUITE_SECRET_ID: netsuiteCredentials.secretArn,
-      NETSUITE_MAPPING: JSON.stringify(mapping),
-    });
     const invoiceMapping = {
       subsidiaryId: config.netsuite.subsidiaryId,
       currencyIds: config.netsuite.currencyIds,
@@ -179,76 +115,114 @@ export class RevbridgeStack extends Stack {
       [hubspotClientSecret],
     );
 
-    // Flows 2 and 3 share the NetSuite account's concurrency limit: each consumer gets its share, and
-    // each invocation makes one NetSuite request at a time, so together they stay within the limit.
-    const netsuiteShares = netsuiteConcurrencyShares(config.netsuite.concurrencyLimit);
+    const platform = new FlowPlatform(this, {
+      logRetention,
+      backbone,
+      idempotency,
+      links,
+      exceptions,
+      queues: {
+        maxReceiveCount: config.queues.maxReceiveCount,
+        batchSize: config.queues.batchSize,
+        maxMessageAge: Duration.seconds(config.queues.maxMessageAgeSeconds),
+      },
+      netsuite: {
+        environment: (mapping) => ({
+          NETSUITE_BASE_URL: config.netsuite.baseUrl,
+          NETSUITE_TIMEOUT_MS: String(config.netsuite.timeoutMs),
+          NETSUITE_SECRET_ID: netsuiteCredentials.secretArn,
+          NETSUITE_MAPPING: JSON.stringify(mapping),
+        }),
+        secrets: [netsuiteCredentials],
+        // Every flow that calls NetSuite gets a share of the account's concurrency limit.
+        budget: new ConcurrencyBudget('netsuite.concurrencyLimit', config.netsuite.concurrencyLimit),
+      },
+      stripe: {
+        environment: {
+          STRIPE_API_BASE_URL: config.stripe.apiBaseUrl,
+          STRIPE_API_KEY_SECRET_ID: stripeApiKey.secretArn,
+          STRIPE_TIMEOUT_MS: String(config.stripe.timeoutMs),
+        },
+        secrets: [stripeApiKey],
+      },
+      crm: {
+        environment: crmEnvironment(config, {
+          salesforceAccessToken: salesforceAccessToken.secretArn,
+          hubspotAccessToken: hubspotAccessToken.secretArn,
+        }),
+        secrets: [salesforceAccessToken, hubspotAccessToken],
+      },
+    });
 
     // Flow 2, invoice finalized → ERP receivable.
-    const postInvoice = new RevbridgeFunction(this, 'PostInvoice', {
+    new EventFlow(this, 'PostInvoice', {
+      platform,
       feature: 'post-invoice',
-      logRetention,
-      timeout: Duration.seconds(60),
-      environment: netsuiteEnvironment(invoiceMapping),
+      description: 'Finalized billing invoices to the ERP posting consumer',
+      events: { sources: ['revbridge.stripe'], detailTypes: ['billing.invoice.finalized'] },
+      ruleId: 'InvoiceFinalizedRule',
+      netsuite: { mapping: invoiceMapping },
+      links: 'readwrite',
+      alarms: [
+        {
+          id: 'InvoicePostingFailedAlarm',
+          description: exceptionOpened('An invoice could not be posted to the ERP'),
+          metricName: 'InvoicePostingFailed',
+          threshold: 1,
+        },
+        {
+          id: 'SyncLatencyAlarm',
+          description: `Invoices take longer than ${config.syncLatencyObjectiveSeconds} s (p99) to reach the ERP.`,
+          metricName: 'SyncLatency',
+          statistic: 'p99',
+          threshold: config.syncLatencyObjectiveSeconds * 1000,
+          evaluationPeriods: 2,
+          above: true,
+        },
+      ],
+      graphs: [
+        { title: 'Invoices posted to the ERP', metrics: ['InvoicesPosted', 'InvoicePostingFailed'] },
+        {
+          title: 'Invoice sync latency (ms)',
+          metrics: [
+            { name: 'SyncLatency', statistic: 'p50' },
+            { name: 'SyncLatency', statistic: 'p99' },
+          ],
+        },
+      ],
     });
-    netsuiteCredentials.grantRead(postInvoice);
-    links.bind(postInvoice, 'readwrite');
-    const invoices = eventConsumer(
-      'PostInvoiceConsumer',
-      postInvoice,
-      {
-        rule: 'InvoiceFinalizedRule',
-        sources: ['revbridge.stripe'],
-        detailType: 'billing.invoice.finalized',
-        description: 'Finalized billing invoices to the ERP posting consumer',
-      },
-      { maxConcurrency: netsuiteShares.postInvoice },
-    );
 
     // Flow 3, invoice paid → cash application: a customer payment applied to the posted ERP invoice.
-    const applyPayment = new RevbridgeFunction(this, 'ApplyPayment', {
+    new EventFlow(this, 'ApplyPayment', {
+      platform,
       feature: 'apply-payment',
-      logRetention,
-      timeout: Duration.seconds(60),
-      environment: netsuiteEnvironment({
-        subsidiaryId: config.netsuite.subsidiaryId,
-        currencyIds: config.netsuite.currencyIds,
-      }),
-    });
-    netsuiteCredentials.grantRead(applyPayment);
-    links.bind(applyPayment, 'readwrite');
-    const payments = eventConsumer(
-      'ApplyPaymentConsumer',
-      applyPayment,
-      {
-        rule: 'InvoicePaidRule',
-        sources: ['revbridge.stripe'],
-        detailType: 'billing.invoice.paid',
-        description: 'Paid billing invoices to the ERP cash application consumer',
+      description: 'Paid billing invoices to the ERP cash application consumer',
+      events: { sources: ['revbridge.stripe'], detailTypes: ['billing.invoice.paid'] },
+      ruleId: 'InvoicePaidRule',
+      netsuite: {
+        mapping: { subsidiaryId: config.netsuite.subsidiaryId, currencyIds: config.netsuite.currencyIds },
       },
+      links: 'readwrite',
       // A payment may have to wait for its invoice to be posted (3 s doubling per receive): ten
       // receives give it ~25 minutes before the DLQ.
-      {
-        maxConcurrency: netsuiteShares.applyPayment,
-        maxReceiveCount: Math.max(config.queues.maxReceiveCount, 10),
-      },
-    );
+      maxReceiveCount: Math.max(config.queues.maxReceiveCount, 10),
+      alarms: [
+        {
+          id: 'PaymentApplicationFailedAlarm',
+          description: exceptionOpened('A payment could not be applied in the ERP'),
+          metricName: 'PaymentApplicationFailed',
+          threshold: 1,
+        },
+      ],
+      graphs: [
+        {
+          title: 'Payments applied in the ERP',
+          metrics: ['PaymentsApplied', 'PaymentApplicationFailed', { name: 'SyncLatency', statistic: 'p99' }],
+        },
+      ],
+    });
 
-    // Flow 1, deal won → contract activated: a consumer starts one saga per deal version.
-    const optional = (name: string, value: string | undefined) => (value ? { [name]: value } : {});
-    const crmEnvironment = {
-      SALESFORCE_INSTANCE_URL: config.salesforce.instanceUrl,
-      SALESFORCE_ACCESS_TOKEN_SECRET_ID: salesforceAccessToken.secretArn,
-      SALESFORCE_DEFAULT_CURRENCY: config.salesforce.defaultCurrency,
-      ...optional('SALESFORCE_TAX_ID_FIELD', config.salesforce.accountTaxIdField),
-      ...optional('SALESFORCE_EMAIL_FIELD', config.salesforce.accountEmailField),
-      ...optional('SALESFORCE_SUBSIDIARY_FIELD', config.salesforce.subsidiaryField),
-      HUBSPOT_BASE_URL: config.hubspot.apiBaseUrl,
-      HUBSPOT_ACCESS_TOKEN_SECRET_ID: hubspotAccessToken.secretArn,
-      HUBSPOT_DEFAULT_CURRENCY: config.hubspot.defaultCurrency,
-      ...optional('HUBSPOT_TAX_ID_PROPERTY', config.hubspot.companyTaxIdProperty),
-      ...optional('HUBSPOT_EMAIL_PROPERTY', config.hubspot.companyEmailProperty),
-      ...optional('HUBSPOT_SUBSIDIARY_PROPERTY', config.hubspot.subsidiaryProperty),
-    };
+    // Flow 1, deal won → contract activated: a Standard workflow per deal version.
     const q2c = config.quoteToCash;
     const sagaSteps = new RevbridgeFunction(this, 'QuoteToCashSteps', {
       feature: 'quote-to-cash',
@@ -257,11 +231,9 @@ export class RevbridgeStack extends Stack {
       timeout: Duration.seconds(60),
       memorySize: 512,
       environment: {
-        ...crmEnvironment,
-        STRIPE_API_BASE_URL: config.stripe.apiBaseUrl,
-        STRIPE_API_KEY_SECRET_ID: stripeApiKey.secretArn,
-        STRIPE_TIMEOUT_MS: String(config.stripe.timeoutMs),
-        ...netsuiteEnvironment({
+        ...platform.props.crm.environment,
+        ...platform.props.stripe.environment,
+        ...platform.props.netsuite.environment({
           ...invoiceMapping,
           subsidiaryIds: Object.fromEntries(
             Object.entries(q2c.subsidiaries).map(([key, value]) => [key, value.netsuiteSubsidiaryId]),
@@ -284,42 +256,25 @@ export class RevbridgeStack extends Stack {
       logRetention,
     });
 
-    const startDealSaga = new RevbridgeFunction(this, 'StartDealSaga', {
+    // The starter reads the deal from its CRM (one read per message; won deals are rare, so the CRMs'
+    // API limits are never close) and starts one saga per deal version.
+    const startDealSaga = new EventFlow(this, 'StartDealSaga', {
+      platform,
       feature: 'start-deal-saga',
-      logRetention,
+      description: 'Won CRM deals to the quote-to-cash saga starter',
+      events: { sources: ['revbridge.salesforce', 'revbridge.hubspot'], detailTypes: ['crm.deal.won'] },
+      ruleId: 'DealWonRule',
+      crm: true,
       timeout: Duration.seconds(30),
-      environment: { ...crmEnvironment, STATE_MACHINE_ARN: quoteToCash.stateMachine.stateMachineArn },
+      environment: { STATE_MACHINE_ARN: quoteToCash.stateMachine.stateMachineArn },
     });
-    salesforceAccessToken.grantRead(startDealSaga);
-    hubspotAccessToken.grantRead(startDealSaga);
-    quoteToCash.stateMachine.grantStartExecution(startDealSaga);
-    const dealsWon = eventConsumer(
-      'StartDealSagaConsumer',
-      startDealSaga,
-      {
-        rule: 'DealWonRule',
-        sources: ['revbridge.salesforce', 'revbridge.hubspot'],
-        detailType: 'crm.deal.won',
-        description: 'Won CRM deals to the quote-to-cash saga starter',
-      },
-      // Each message is one CRM read; won deals are rare, so the CRMs' API limits are never close.
-      { maxConcurrency: 2 },
-    );
+    quoteToCash.stateMachine.grantStartExecution(startDealSaga.fn);
 
+    // Last: the dashboard shows every alarm created above.
     new BusinessDashboard(this, 'Business', {
       dashboardName: `revbridge-${config.stage}`,
-      syncLatencyObjective: Duration.seconds(config.syncLatencyObjectiveSeconds),
-      platformAlarms: [
-        invoices.dlqAlarm,
-        invoices.ageAlarm,
-        payments.dlqAlarm,
-        payments.ageAlarm,
-        backbone.targetDlqAlarm,
-        dealsWon.dlqAlarm,
-        dealsWon.ageAlarm,
-        quoteToCash.failedAlarm,
-        quoteToCash.timedOutAlarm,
-      ],
+      webhookVendors: ['stripe', 'salesforce', 'hubspot'],
+      graphs: platform.graphs,
     });
   }
 }

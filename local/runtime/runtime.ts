@@ -284,7 +284,7 @@ export class LocalRuntime {
     this.createStateMachines(ofType('AWS::StepFunctions::StateMachine'), resolve, physical);
     for (const [id, resource] of ofType('AWS::CloudWatch::Alarm')) {
       const props = resolve(resource.Properties, `${id}.Properties`) as Record<string, unknown>;
-      // Named by construct path (`PostInvoiceConsumer/DlqAlarm`): what a reader finds in the code.
+      // Named by construct path (`PostInvoice/Consumer/DlqAlarm`): what a reader finds in the code.
       const readable = cdkPath(resource)?.split('/').slice(1, -1).join('/') || id;
       this.cloudwatch.alarms.addAlarm(readable, props);
     }

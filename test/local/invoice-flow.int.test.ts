@@ -114,7 +114,7 @@ describe('the invoice flow in the local runtime', () => {
 
     expect(metricSum('InvoicePostingFailed')).toBeGreaterThanOrEqual(1);
     const state = await eventually(
-      () => alarm('Business/InvoicePostingFailedAlarm')?.state === 'ALARM' && 'ALARM',
+      () => alarm('PostInvoice/InvoicePostingFailedAlarm')?.state === 'ALARM' && 'ALARM',
       'the posting-failure alarm',
     );
     expect(state).toBe('ALARM');
@@ -137,7 +137,7 @@ describe('the invoice flow in the local runtime', () => {
     expect(parked.receiveCount).toBe(5);
     expect(parked.reason).toMatch(/maxReceiveCount|5/);
     const state = await eventually(
-      () => alarm('PostInvoiceConsumer/DlqAlarm')?.state === 'ALARM' && 'ALARM',
+      () => alarm('PostInvoice/Consumer/DlqAlarm')?.state === 'ALARM' && 'ALARM',
       'the DLQ alarm',
     );
     expect(state).toBe('ALARM');
@@ -200,7 +200,10 @@ describe('the invoice flow in the local runtime', () => {
       eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:direct',
       awsRegion: 'us-east-1',
     });
-    const outcome = await runtime.lambda.invoke(runtime.lambda.spec('PostInvoiceD4E6B1A4').name, {
+    const posting = runtime.lambda
+      .snapshot()
+      .find((fn) => String(fn.logicalId).startsWith('PostInvoiceFunction'));
+    const outcome = await runtime.lambda.invoke(String(posting?.name), {
       Records: [
         record('m-good', asBusMessage(good, `evt_batch_good_${process.pid}`)),
         record('m-permanent', asBusMessage(unpostable, `evt_batch_perm_${process.pid}`)),
