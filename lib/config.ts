@@ -223,6 +223,22 @@ export const stageConfigSchema = z
         .regex(/^(company|deal)\.[A-Za-z0-9_]+$/, 'company.<property> or deal.<property>')
         .optional(),
     }),
+    /** Flow 6: scheduled reconciliation of billing against the ERP. */
+    reconciliation: z
+      .object({
+        /** Minutes between scheduled runs; an unfinished run is continued by the next one. */
+        scheduleMinutes: z.number().int().min(5).max(1440),
+        /** The scheduled window: this many days back. */
+        windowDays: z.number().int().min(1).max(31),
+        /** The window ends this long before now, so records still in flight are not differences. */
+        settleMinutes: z.number().int().min(0).max(1440),
+        /**
+         * Whether the ERP posts billing credit notes as credit memos (NetSuite `creditMemo`, external
+         * id = credit note id); false skips the credit note comparison.
+         */
+        creditMemos: z.boolean(),
+      })
+      .strict(),
     /** Vendor event time to ERP write, p99, above which the latency alarm fires. */
     syncLatencyObjectiveSeconds: z.number().int().min(1),
     quoteToCash: quoteToCashSchema,

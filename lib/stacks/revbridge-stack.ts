@@ -11,6 +11,7 @@ import { ConcurrencyBudget, EventFlow, FlowPlatform } from '../constructs/event-
 import { ExceptionsTable } from '../constructs/exceptions-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { LinksTable } from '../constructs/links-table';
+import { Reconciliation } from '../constructs/reconciliation';
 import { RevbridgeFunction } from '../constructs/revbridge-function';
 import { vendorSecrets } from '../constructs/vendor-secrets';
 import { WebhookApi } from '../constructs/webhook-api';
@@ -269,6 +270,14 @@ export class RevbridgeStack extends Stack {
       environment: { STATE_MACHINE_ARN: quoteToCash.stateMachine.stateMachineArn },
     });
     quoteToCash.stateMachine.grantStartExecution(startDealSaga.fn);
+
+    // Flow 6, reconciliation: scheduled, with its re-drive flow.
+    new Reconciliation(this, 'Reconciliation', {
+      platform,
+      config: config.reconciliation,
+      currencyIds: config.netsuite.currencyIds,
+      stripeAccountId: config.stripe.accountId,
+    });
 
     // Last: the dashboard shows every alarm created above.
     new BusinessDashboard(this, 'Business', {

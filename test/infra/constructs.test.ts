@@ -41,7 +41,7 @@ describe('ConcurrencyBudget', () => {
   it('fails synthesis of the stack when the NetSuite limit cannot give every flow its minimum', () => {
     const config = devConfig();
     expect(() => synthStack({ ...config, netsuite: { ...config.netsuite, concurrencyLimit: 3 } })).toThrow(
-      /netsuite\.concurrencyLimit is 3, but 2 flows call it \(PostInvoice, ApplyPayment\).*raise it to 4/,
+      /netsuite\.concurrencyLimit is 3, but 3 flows call it \(PostInvoice, ApplyPayment, Reconciliation\).*raise it to 6/,
     );
   });
 });
