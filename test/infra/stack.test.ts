@@ -483,7 +483,10 @@ describe('the reconciliation flow', () => {
     // Only the re-drive may delete from the links table (the idempotency records are every consumer's).
     const linkDeleters = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
       (
-        policy.Properties?.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]
+        (policy.Properties?.PolicyDocument.Statement ?? []) as {
+          Action: string | string[];
+          Resource: unknown;
+        }[]
       ).some(
         (statement) =>
           [statement.Action].flat().includes('dynamodb:DeleteItem') &&

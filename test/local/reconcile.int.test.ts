@@ -149,7 +149,7 @@ describe('reconciliation in the local runtime', () => {
         apply: { items: [{ doc: { id: String(erpInvoice(ids.unapplied)?.id) }, apply: false }] },
       },
     );
-    const customer = (erpInvoice(ids.clean)?.entity as { id: string }).id;
+    const customer = String((erpInvoice(ids.clean)?.entity as { id: string } | undefined)?.id);
     ids.orphan = await erp.upsert('invoice', 'keyed_in_by_hand_1', {
       entity: { id: customer },
       item: { items: [{ item: { id: '100' }, quantity: 1, amount: 99 }] },
