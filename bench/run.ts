@@ -13,6 +13,7 @@ import { localSecrets } from '../local/config';
 import { LocalRuntime } from '../local/runtime/runtime';
 import { ensureSynthesized } from '../local/runtime/synth';
 import { loadTemplate } from '../local/runtime/template';
+import { benchReconcile } from './reconcile';
 
 /**
  * `npm run bench`: every figure beside its budget. Budgets live here, not in tests, so a slow
@@ -275,12 +276,15 @@ const main = async () => {
   );
   // `npm run bench -- runtime` measures only the local runtime (start-up and throughput).
   const only = process.argv[2];
-  if (only !== undefined && only !== 'runtime' && only !== 'functions') {
-    process.stderr.write(`unknown bench part "${only}": use "functions" or "runtime", or nothing for both\n`);
+  if (only !== undefined && only !== 'runtime' && only !== 'functions' && only !== 'reconcile') {
+    process.stderr.write(
+      `unknown bench part "${only}": use "functions", "runtime" or "reconcile", or nothing for all\n`,
+    );
     process.exit(2);
   }
-  if (only !== 'runtime') benchFunctions();
-  if (only !== 'functions') await benchRuntime();
+  if (only === undefined || only === 'functions') benchFunctions();
+  if (only === undefined || only === 'runtime') await benchRuntime();
+  if (only === undefined || only === 'reconcile') await benchReconcile(record);
   const over = figures.filter((figure) => !figure.within);
   process.stdout.write(`\n${figures.length - over.length} within budget, ${over.length} over budget\n`);
   process.exit(over.length === 0 ? 0 : 1);
