@@ -237,6 +237,11 @@ export const stageConfigSchema = z
          * id = credit note id); false skips the credit note comparison.
          */
         creditMemos: z.boolean(),
+        /**
+         * NetSuite requests reconciliation makes at once (leases it takes from the account's limit,
+         * which every flow shares); the rest of the limit stays with the flows.
+         */
+        erpConcurrency: z.number().int().min(1).max(15),
       })
       .strict(),
     /** Vendor event time to ERP write, p99, above which the latency alarm fires. */
@@ -245,6 +250,13 @@ export const stageConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    if (config.reconciliation.erpConcurrency >= config.netsuite.concurrencyLimit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reconciliation', 'erpConcurrency'],
+        message: `must leave the flows part of netsuite.concurrencyLimit (${config.netsuite.concurrencyLimit})`,
+      });
+    }
     for (const problem of quoteToCashProblems(config.quoteToCash, config.netsuite)) {
       ctx.addIssue({ code: 'custom', path: ['quoteToCash', ...problem.path], message: problem.message });
     }

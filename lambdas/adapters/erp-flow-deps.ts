@@ -3,6 +3,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { nonEmpty, positiveIntFromString } from '../shared/env';
+import { dynamoConcurrencyLeases } from './aws/concurrency-leases';
 import { eventBridgePublisher } from './aws/event-publisher';
 import { dynamoExceptionsRepository } from './aws/exceptions-repository';
 import { dynamoLinksRepository } from './aws/links-repository';
@@ -22,6 +23,8 @@ export const erpConsumerEnvFields = {
   NETSUITE_BASE_URL: z.url(),
   NETSUITE_SECRET_ID: nonEmpty(),
   NETSUITE_TIMEOUT_MS: positiveIntFromString(),
+  CONCURRENCY_LEASES_TABLE_NAME: nonEmpty(),
+  NETSUITE_CONCURRENCY_LIMIT: positiveIntFromString(),
 };
 
 /** The environment every billing-to-ERP consumer gets from the stack. */
@@ -32,9 +35,14 @@ export interface ErpFlowEnv {
   readonly LINKS_TABLE_NAME: string;
   readonly EXCEPTIONS_TABLE_NAME: string;
   readonly EVENT_BUS_NAME: string;
+  readonly CONCURRENCY_LEASES_TABLE_NAME: string;
+  readonly NETSUITE_CONCURRENCY_LIMIT: number;
 }
 
-/** What the billing-to-ERP flows work with: the NetSuite client, the links and exceptions, the bus. */
+/**
+ * What the billing-to-ERP flows work with: the NetSuite client and the account's concurrency leases
+ * (shared with every other function that calls NetSuite), the links and exceptions, the bus.
+ */
 export const erpFlowDeps = (env: ErpFlowEnv) => {
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
@@ -44,6 +52,11 @@ export const erpFlowDeps = (env: ErpFlowEnv) => {
       baseUrl: env.NETSUITE_BASE_URL,
       timeoutMs: env.NETSUITE_TIMEOUT_MS,
       credentials: netSuiteCredentialsFrom(env.NETSUITE_SECRET_ID),
+    }),
+    netsuiteLeases: dynamoConcurrencyLeases(documents, env.CONCURRENCY_LEASES_TABLE_NAME, {
+      resource: 'netsuite',
+      limit: env.NETSUITE_CONCURRENCY_LIMIT,
+      leaseMs: 90_000,
     }),
     links: dynamoLinksRepository(documents, env.LINKS_TABLE_NAME),
     exceptions: dynamoExceptionsRepository(documents, env.EXCEPTIONS_TABLE_NAME),

@@ -19,6 +19,7 @@ export const handler = eventConsumer({
   metrics,
   idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
   queueUrl: env.QUEUE_URL,
+  lease: deps.netsuiteLeases,
   // A throttled or failing ERP: its Retry-After, else 15 s doubling per receive. An invoice not
   // posted yet is a race expected to settle in seconds: 3 s doubling (see INVOICE_NOT_POSTED).
   retryPolicy: { baseSeconds: 15, baseSecondsByCode: { [INVOICE_NOT_POSTED]: 3 } },

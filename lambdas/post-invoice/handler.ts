@@ -19,6 +19,7 @@ export const handler = eventConsumer({
   metrics,
   idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
   queueUrl: env.QUEUE_URL,
+  lease: deps.netsuiteLeases,
   // A throttled or failing ERP: its Retry-After, else 30 s doubling per receive.
   retryPolicy: { baseSeconds: 30 },
   handle: async (event) => {

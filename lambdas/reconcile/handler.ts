@@ -8,6 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { dynamoCheckpointStore } from '../adapters/aws/checkpoint-store';
+import { dynamoConcurrencyLeases } from '../adapters/aws/concurrency-leases';
 import { eventBridgePublisher } from '../adapters/aws/event-publisher';
 import { reportException } from '../adapters/aws/exception-reporter';
 import { dynamoExceptionsRepository } from '../adapters/aws/exceptions-repository';
@@ -55,7 +56,14 @@ const deps = {
   ),
   links: dynamoLinksRepository(documents, env.LINKS_TABLE_NAME),
   checkpoints: dynamoCheckpointStore<ReconciliationCheckpoint>(documents, env.CHECKPOINT_TABLE_NAME),
-  erpConcurrency: env.NETSUITE_CONCURRENCY,
+  erpConcurrency: env.RECONCILIATION_CONFIG.erpConcurrency,
+  // Shared with every function that calls the account: together they stay within its limit.
+  erpLeases: dynamoConcurrencyLeases(documents, env.CONCURRENCY_LEASES_TABLE_NAME, {
+    resource: 'netsuite',
+    limit: env.NETSUITE_CONCURRENCY_LIMIT,
+    // A lease is held for one page of comparisons; an environment killed mid-page frees it after this.
+    leaseMs: 120_000,
+  }),
   creditMemos: env.RECONCILIATION_CONFIG.creditMemos,
   // One exception per difference (its id derives from the difference), announced on the bus.
   report: async (

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CheckpointStore } from '../adapters/aws/checkpoint-store';
+import type { ConcurrencyLeases } from '../adapters/aws/concurrency-leases';
 import type { LinkQuery, LinksRepository } from '../adapters/aws/links-repository';
 import type { ErpReader } from '../adapters/netsuite/erp-reader';
 import type { BillingReader } from '../adapters/stripe/billing-reader';
@@ -41,8 +42,10 @@ export interface ReconciliationDeps {
     event: CanonicalEvent<'ops.reconciliation.difference'>,
   ) => Promise<void>;
   readonly checkpoints: CheckpointStore<ReconciliationCheckpoint>;
-  /** ERP requests in flight at once: reconciliation's share of the account's concurrency limit. */
+  /** ERP requests in flight at once, each under a lease of the account's limit when `erpLeases` is given. */
   readonly erpConcurrency: number;
+  /** The NetSuite account's leases, shared with every flow that calls it. @default none (no limit to share) */
+  readonly erpLeases?: ConcurrencyLeases;
   /** False when the ERP has no credit memo support configured: credit notes are then skipped. */
   readonly creditMemos: boolean;
   readonly now?: () => Date;
@@ -103,15 +106,33 @@ const retrying = async <T>(deps: ReconciliationDeps, run: () => Promise<T>): Pro
   }
 };
 
-/** Runs `work` over `items` with at most `limit` at once, keeping their order in the result. */
-const mapBounded = async <T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>) => {
+/** How long a worker waits for an ERP lease before the page fails (and the run continues later). */
+const LEASE_WAIT_MS = 60_000;
+
+/**
+ * Runs `work` over `items` with at most `deps.erpConcurrency` at once, keeping their order; each
+ * worker holds one of the account's leases while it works, so reconciliation never pushes the
+ * account past its limit, whatever the flows are doing.
+ */
+const mapBounded = async <T, R>(
+  deps: ReconciliationDeps,
+  items: readonly T[],
+  work: (item: T) => Promise<R>,
+) => {
+  const limit = deps.erpConcurrency;
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await work(items[index] as T);
+    if (next >= items.length) return;
+    const release = await deps.erpLeases?.acquire(Date.now() + LEASE_WAIT_MS);
+    try {
+      while (next < items.length) {
+        const index = next;
+        next += 1;
+        results[index] = await work(items[index] as T);
+      }
+    } finally {
+      await release?.();
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
@@ -171,7 +192,7 @@ export const runReconciliation = async (
     switch (checkpoint.phase) {
       case 'invoices': {
         const page = await retrying(deps, () => deps.billing.listInvoices(window, checkpoint.cursor));
-        const compared = await mapBounded(page.items, deps.erpConcurrency, async (invoice) =>
+        const compared = await mapBounded(deps, page.items, async (invoice) =>
           compareInvoice(invoice, await retrying(deps, () => deps.erp.getInvoice(invoice.id)), window),
         );
         await found(compared.flat());
@@ -181,7 +202,7 @@ export const runReconciliation = async (
       }
       case 'creditNotes': {
         const page = await retrying(deps, () => deps.billing.listCreditNotes(window, checkpoint.cursor));
-        const compared = await mapBounded(page.items, deps.erpConcurrency, async (note) =>
+        const compared = await mapBounded(deps, page.items, async (note) =>
           compareCreditNote(note, await retrying(deps, () => deps.erp.getCreditMemo(note.id)), window),
         );
         await found(compared.flat());
@@ -204,7 +225,7 @@ export const runReconciliation = async (
             if (links[index] === undefined) unlinked.push(id);
           });
         }
-        const compared = await mapBounded(unlinked, deps.erpConcurrency, async (id) => {
+        const compared = await mapBounded(deps, unlinked, async (id) => {
           const erp = await retrying(deps, () => deps.erp.getInvoiceById(id));
           if (!erp) return [];
           const externalId = erp.externalId;

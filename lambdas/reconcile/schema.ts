@@ -11,8 +11,8 @@ export const envSchema = z.object({
   NETSUITE_BASE_URL: z.url(),
   NETSUITE_SECRET_ID: nonEmpty(),
   NETSUITE_TIMEOUT_MS: positiveIntFromString(),
-  /** Reconciliation's share of the NetSuite account's concurrency limit. */
-  NETSUITE_CONCURRENCY: positiveIntFromString(),
+  CONCURRENCY_LEASES_TABLE_NAME: nonEmpty(),
+  NETSUITE_CONCURRENCY_LIMIT: positiveIntFromString(),
   /** JSON: the currency ids, to read ERP amounts back in ISO currencies. */
   NETSUITE_MAPPING: z.pipe(jsonFromString(), z.object({ currencyIds: z.record(z.string(), z.string()) })),
   STRIPE_API_BASE_URL: z.url(),
@@ -25,6 +25,7 @@ export const envSchema = z.object({
       windowDays: z.int(),
       settleMinutes: z.int(),
       creditMemos: z.boolean(),
+      erpConcurrency: z.int(),
     }),
   ),
 });

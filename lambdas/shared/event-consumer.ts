@@ -13,6 +13,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
+import type { ConcurrencyLeases } from '../adapters/aws/concurrency-leases';
 import { type ExceptionReporterDeps, reportException } from '../adapters/aws/exception-reporter';
 import { type CanonicalEvent, type EventType, parseEvent } from '../domain/events';
 import { isPermanent, safeMessage } from './errors';
@@ -60,7 +61,15 @@ export interface EventConsumerOptions<T extends EventType, R> {
   /** The queue the records come from, to delay a failed record's redelivery. */
   readonly queueUrl: string;
   readonly retryPolicy: RetryPolicy;
+  /**
+   * The vendor account's concurrency leases: a batch runs only while it holds one, so every function
+   * calling the account together stays within its limit. @default no lease
+   */
+  readonly lease?: ConcurrencyLeases;
 }
+
+/** Longest a batch waits for a lease before its records go back to the queue (or half its time). */
+const LEASE_WAIT_MS = 30_000;
 
 /**
  * The shape every queue consumer shares: read the bus message, run the work once per canonical
@@ -137,13 +146,39 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
   };
 
   const processor = new BatchProcessor(BatchEventType.SQS);
-  return middy(async (event: SQSEvent, context: Context) => {
-    idempotencyConfig.registerLambdaContext(context);
-    return processPartialResponse(event, processRecord, processor, {
+  const processBatch = (event: SQSEvent, context: Context) =>
+    processPartialResponse(event, processRecord, processor, {
       context,
       processInParallel: false,
       throwOnFullBatchFailure: false,
     });
+  /** The batch under a lease; without one in time, every record goes back to the queue, delayed. */
+  const processLeased = async (lease: ConcurrencyLeases, event: SQSEvent, context: Context) => {
+    const remaining = context.getRemainingTimeInMillis();
+    let release: () => Promise<void>;
+    try {
+      release = await lease.acquire(Date.now() + Math.min(LEASE_WAIT_MS, remaining / 2), remaining + 5_000);
+    } catch (error) {
+      const delay = retryDelaySeconds(error, 1, options.retryPolicy);
+      logger.warn('no lease for the batch, returning it to the queue', {
+        error: safeMessage(error),
+        retryInSeconds: delay,
+      });
+      await Promise.all(event.Records.map((record) => delayRedelivery(record, delay)));
+      return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
+    }
+    try {
+      return await processBatch(event, context);
+    } finally {
+      // A lease not given back expires on its own; the batch's outcome stands either way.
+      await release().catch((error: unknown) =>
+        logger.warn('could not give the lease back', { error: safeMessage(error) }),
+      );
+    }
+  };
+  return middy(async (event: SQSEvent, context: Context) => {
+    idempotencyConfig.registerLambdaContext(context);
+    return options.lease ? processLeased(options.lease, event, context) : processBatch(event, context);
   })
     .use(injectLambdaContext(logger))
     .use(logMetrics(options.metrics));

@@ -2,8 +2,9 @@ import { Duration, Lazy } from 'aws-cdk-lib';
 import type { Alarm, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct, type IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { businessAlarm, businessMetric } from './alarms';
+import type { ConcurrencyLeases } from './concurrency-leases';
 import type { EventBackbone } from './event-backbone';
 import type { ExceptionsTable } from './exceptions-table';
 import type { IdempotencyTable } from './idempotency-table';
@@ -18,55 +19,15 @@ export interface VendorAccess {
 }
 
 /**
- * The NetSuite account's concurrency limit, shared by every flow that calls NetSuite. Each flow gets an
- * equal share, the remainder to the first that asked: an invocation makes one NetSuite request at a
- * time, so the shares together never exceed the limit. The shares are computed at synthesis, once every
- * flow has asked, so adding a flow re-divides the limit without touching the others.
+ * The NetSuite API: its environment, its credentials, and the account's concurrency limit with the
+ * leases that keep every caller together within it.
  */
-export class ConcurrencyBudget {
-  private readonly holders: string[] = [];
-
-  constructor(
-    /** What the budget is of, for error messages: `netsuite.concurrencyLimit`. */
-    readonly name: string,
-    readonly limit: number,
-    /** The smallest share a holder can run with (Lambda's SQS maximum concurrency is at least 2). */
-    readonly minimumShare = 2,
-  ) {}
-
-  /** A holder's share, resolved at synthesis. */
-  share(holder: string): number {
-    if (this.holders.includes(holder)) throw new Error(`${this.name}: ${holder} asked for a share twice`);
-    this.holders.push(holder);
-    return Lazy.number({ produce: () => this.shares()[holder] });
-  }
-
-  /** Every holder's share; empty until someone asks. */
-  shares(): Record<string, number> {
-    const count = this.holders.length;
-    if (count === 0) return {};
-    const each = Math.floor(this.limit / count);
-    const remainder = this.limit - each * count;
-    return Object.fromEntries(
-      this.holders.map((holder, index) => [holder, each + (index === 0 ? remainder : 0)]),
-    );
-  }
-
-  /** Problems that make the budget impossible to honour, for `node.addValidation`. */
-  problems(): string[] {
-    const count = this.holders.length;
-    if (count * this.minimumShare <= this.limit) return [];
-    return [
-      `${this.name} is ${this.limit}, but ${count} flows call it (${this.holders.join(', ')}) and each needs at least ${this.minimumShare}: raise it to ${count * this.minimumShare} or more`,
-    ];
-  }
-}
-
-/** The NetSuite API: its environment, its credentials and the account's concurrency budget. */
 export interface NetSuiteAccess {
   readonly environment: (mapping: Readonly<Record<string, unknown>>) => Record<string, string>;
   readonly secrets: readonly Secret[];
-  readonly budget: ConcurrencyBudget;
+  /** Concurrent requests the account allows. */
+  readonly concurrencyLimit: number;
+  readonly leases: ConcurrencyLeases;
 }
 
 export interface FlowPlatformProps {
@@ -100,11 +61,17 @@ export interface FlowGraph {
 export class FlowPlatform {
   private readonly collectedGraphs: FlowGraph[] = [];
 
-  constructor(
-    scope: IConstruct,
-    readonly props: FlowPlatformProps,
-  ) {
-    scope.node.addValidation({ validate: () => props.netsuite.budget.problems() });
+  constructor(readonly props: FlowPlatformProps) {}
+
+  /**
+   * Lets a function call NetSuite: its environment with the mapping, its credentials, and the
+   * account's leases (a function holds one while it calls NetSuite).
+   */
+  grantNetSuite(fn: RevbridgeFunction, mapping: Readonly<Record<string, unknown>>): void {
+    const { netsuite } = this.props;
+    for (const [name, value] of Object.entries(netsuite.environment(mapping))) fn.addEnvironment(name, value);
+    for (const secret of netsuite.secrets) secret.grantRead(fn);
+    netsuite.leases.bind(fn, 'NETSUITE', netsuite.concurrencyLimit);
   }
 
   addGraph(graph: FlowGraph): void {
@@ -142,7 +109,10 @@ export interface EventFlowProps {
   readonly events: { readonly sources: readonly string[]; readonly detailTypes: readonly string[] };
   /** Construct id of the rule on the bus. @default `${id}Rule` */
   readonly ruleId?: string;
-  /** The flow calls NetSuite with this mapping (`NETSUITE_MAPPING`), within the account's budget. */
+  /**
+   * The flow calls NetSuite with this mapping (`NETSUITE_MAPPING`); its batches hold one of the
+   * account's leases (`erpFlowDeps(env).netsuiteLeases` passed to the event consumer as `lease`).
+   */
   readonly netsuite?: { readonly mapping: Readonly<Record<string, unknown>> };
   /** The flow calls Stripe's API. @default false */
   readonly stripe?: boolean;
@@ -158,7 +128,7 @@ export interface EventFlowProps {
   readonly memorySize?: number;
   /** Receives before the DLQ. @default the stage's `queues.maxReceiveCount` */
   readonly maxReceiveCount?: number;
-  /** For a flow that does not call NetSuite (NetSuite flows get their share of the budget). @default 2 */
+  /** For a flow that does not call NetSuite (a NetSuite flow gets the account's limit). @default 2 */
   readonly maxConcurrency?: number;
   /** Business alarms on the function's metrics, shown on the dashboard. @default none */
   readonly alarms?: readonly FlowAlarm[];
@@ -191,12 +161,6 @@ export class EventFlow extends Construct {
       Object.assign(environment, access.environment);
       secrets.push(...access.secrets);
     };
-    if (props.netsuite) {
-      grantVendor({
-        environment: platform.netsuite.environment(props.netsuite.mapping),
-        secrets: platform.netsuite.secrets,
-      });
-    }
     if (props.stripe) grantVendor(platform.stripe);
     if (props.crm) grantVendor(platform.crm);
     Object.assign(environment, props.environment);
@@ -209,6 +173,7 @@ export class EventFlow extends Construct {
       environment,
     });
     for (const secret of new Set(secrets)) secret.grantRead(this.fn);
+    if (props.netsuite) props.platform.grantNetSuite(this.fn, props.netsuite.mapping);
     if (props.links) platform.links.bind(this.fn, props.links);
     platform.idempotency.bind(this.fn);
     platform.exceptions.bind(this.fn);
@@ -219,7 +184,9 @@ export class EventFlow extends Construct {
       description: props.description,
       maxReceiveCount: props.maxReceiveCount ?? platform.queues.maxReceiveCount,
       batchSize: platform.queues.batchSize,
-      maxConcurrency: props.netsuite ? platform.netsuite.budget.share(id) : (props.maxConcurrency ?? 2),
+      // A NetSuite flow may use the whole account while the others are idle: the leases, not the
+      // queue's concurrency, keep all of them together within the limit.
+      maxConcurrency: props.netsuite ? platform.netsuite.concurrencyLimit : (props.maxConcurrency ?? 2),
       maxMessageAge: platform.queues.maxMessageAge,
     });
     platform.backbone.routeToQueue(

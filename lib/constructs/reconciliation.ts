@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Lazy } from 'aws-cdk-lib';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -16,6 +16,7 @@ export interface ReconciliationProps {
     readonly windowDays: number;
     readonly settleMinutes: number;
     readonly creditMemos: boolean;
+    readonly erpConcurrency: number;
   };
   /** ISO code → NetSuite currency internal id, to read ERP amounts back. */
   readonly currencyIds: Readonly<Record<string, string>>;
@@ -51,25 +52,21 @@ export class Reconciliation extends Construct {
     // A handful of small items (a cursor and counters per run): nothing to retain.
     const checkpoints = new SecureTable(this, 'Checkpoints', { retain: false });
 
-    const budget = platform.netsuite.budget;
-    budget.share(id);
     this.fn = new RevbridgeFunction(this, 'Function', {
       feature: FEATURE,
       logRetention: platform.logRetention,
       timeout: props.timeout ?? Duration.minutes(15),
       memorySize: 512,
       environment: {
-        ...platform.netsuite.environment({ currencyIds: props.currencyIds }),
         ...platform.stripe.environment,
         CHECKPOINT_TABLE_NAME: checkpoints.tableName,
         RECONCILIATION_CONFIG: JSON.stringify(config),
-        // Reconciliation's share of the NetSuite account's concurrency limit, resolved at synthesis.
-        NETSUITE_CONCURRENCY: Lazy.string({ produce: () => String(budget.shares()[id] ?? 2) }),
       },
     });
-    for (const secret of new Set([...platform.netsuite.secrets, ...platform.stripe.secrets])) {
-      secret.grantRead(this.fn);
-    }
+    // NetSuite's environment and credentials, and the account's leases: reconciliation holds at most
+    // `erpConcurrency` of them, so it shares the account's limit with the flows instead of adding to it.
+    props.platform.grantNetSuite(this.fn, { currencyIds: props.currencyIds });
+    for (const secret of platform.stripe.secrets) secret.grantRead(this.fn);
     checkpoints.grant(this.fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
     platform.links.bind(this.fn, 'read');
     platform.exceptions.bind(this.fn);

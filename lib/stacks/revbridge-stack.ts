@@ -6,8 +6,9 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import { exceptionOpened } from '../constructs/alarms';
 import { BusinessDashboard } from '../constructs/business-dashboard';
+import { ConcurrencyLeases } from '../constructs/concurrency-leases';
 import { EventBackbone } from '../constructs/event-backbone';
-import { ConcurrencyBudget, EventFlow, FlowPlatform } from '../constructs/event-flow';
+import { EventFlow, FlowPlatform } from '../constructs/event-flow';
 import { ExceptionsTable } from '../constructs/exceptions-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { LinksTable } from '../constructs/links-table';
@@ -116,7 +117,7 @@ export class RevbridgeStack extends Stack {
       [hubspotClientSecret],
     );
 
-    const platform = new FlowPlatform(this, {
+    const platform = new FlowPlatform({
       logRetention,
       backbone,
       idempotency,
@@ -135,8 +136,9 @@ export class RevbridgeStack extends Stack {
           NETSUITE_MAPPING: JSON.stringify(mapping),
         }),
         secrets: [netsuiteCredentials],
-        // Every flow that calls NetSuite gets a share of the account's concurrency limit.
-        budget: new ConcurrencyBudget('netsuite.concurrencyLimit', config.netsuite.concurrencyLimit),
+        // Every function that calls NetSuite holds a lease while it does: together, within the limit.
+        concurrencyLimit: config.netsuite.concurrencyLimit,
+        leases: new ConcurrencyLeases(this, 'ConcurrencyLeases'),
       },
       stripe: {
         environment: {
@@ -234,18 +236,17 @@ export class RevbridgeStack extends Stack {
       environment: {
         ...platform.props.crm.environment,
         ...platform.props.stripe.environment,
-        ...platform.props.netsuite.environment({
-          ...invoiceMapping,
-          subsidiaryIds: Object.fromEntries(
-            Object.entries(q2c.subsidiaries).map(([key, value]) => [key, value.netsuiteSubsidiaryId]),
-          ),
-        }),
         QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c),
       },
     });
-    for (const secret of [stripeApiKey, netsuiteCredentials, salesforceAccessToken, hubspotAccessToken]) {
+    platform.grantNetSuite(sagaSteps, {
+      ...invoiceMapping,
+      subsidiaryIds: Object.fromEntries(
+        Object.entries(q2c.subsidiaries).map(([key, value]) => [key, value.netsuiteSubsidiaryId]),
+      ),
+    });
+    for (const secret of [stripeApiKey, salesforceAccessToken, hubspotAccessToken])
       secret.grantRead(sagaSteps);
-    }
     links.bind(sagaSteps, 'readwrite');
     exceptions.bind(sagaSteps);
     backbone.grantPublish(sagaSteps);

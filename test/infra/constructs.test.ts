@@ -2,9 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { BusinessDashboard } from '../../lib/constructs/business-dashboard';
-import { ConcurrencyBudget } from '../../lib/constructs/event-flow';
 import { QueueConsumer, queueConsumerProblems } from '../../lib/constructs/queue-consumer';
-import { devConfig, synthStack } from '../support/synth';
 
 const functionIn = (stack: Stack, timeout = Duration.seconds(30)) =>
   new LambdaFunction(stack, 'Fn', {
@@ -13,38 +11,6 @@ const functionIn = (stack: Stack, timeout = Duration.seconds(30)) =>
     code: Code.fromInline('exports.handler = async () => ({})'),
     timeout,
   });
-
-describe('ConcurrencyBudget', () => {
-  it('splits the limit equally, the remainder to the first holder, using all of it', () => {
-    const budget = new ConcurrencyBudget('netsuite.concurrencyLimit', 11);
-    budget.share('PostInvoice');
-    budget.share('ApplyPayment');
-    budget.share('PostCreditMemo');
-    expect(budget.shares()).toEqual({ PostInvoice: 5, ApplyPayment: 3, PostCreditMemo: 3 });
-    expect(budget.problems()).toEqual([]);
-  });
-
-  it('names the flows and the limit they need when the limit is too small for them', () => {
-    const budget = new ConcurrencyBudget('netsuite.concurrencyLimit', 5);
-    for (const holder of ['PostInvoice', 'ApplyPayment', 'PostCreditMemo']) budget.share(holder);
-    expect(budget.problems()).toEqual([
-      'netsuite.concurrencyLimit is 5, but 3 flows call it (PostInvoice, ApplyPayment, PostCreditMemo) and each needs at least 2: raise it to 6 or more',
-    ]);
-  });
-
-  it('refuses a second share for the same holder', () => {
-    const budget = new ConcurrencyBudget('netsuite.concurrencyLimit', 10);
-    budget.share('PostInvoice');
-    expect(() => budget.share('PostInvoice')).toThrow('PostInvoice asked for a share twice');
-  });
-
-  it('fails synthesis of the stack when the NetSuite limit cannot give every flow its minimum', () => {
-    const config = devConfig();
-    expect(() => synthStack({ ...config, netsuite: { ...config.netsuite, concurrencyLimit: 3 } })).toThrow(
-      /netsuite\.concurrencyLimit is 3, but 3 flows call it \(PostInvoice, ApplyPayment, Reconciliation\).*raise it to 6/,
-    );
-  });
-});
 
 describe('QueueConsumer', () => {
   it('lists every prop it cannot honour instead of changing them silently', () => {

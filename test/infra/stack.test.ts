@@ -197,30 +197,32 @@ describe('the revbridge stack', () => {
       ]);
     });
 
-    it('drains every NetSuite queue with partial batch failures and a bounded share of the budget', () => {
+    it('drains every NetSuite queue with partial batch failures, able to use the whole account', () => {
       for (const { mapping, concurrency } of netsuiteConsumers) {
         expect(mapping.Properties).toMatchObject({
           FunctionResponseTypes: ['ReportBatchItemFailures'],
           BatchSize: 10,
         });
-        expect(concurrency).toBeGreaterThanOrEqual(2);
+        expect(concurrency).toBe(devConfig().netsuite.concurrencyLimit);
       }
     });
 
-    it('keeps the NetSuite consumers and reconciliation together within the account concurrency limit, using all of it', () => {
-      const consumers = netsuiteConsumers.reduce(
-        (sum, consumer) => sum + (consumer.concurrency ?? Infinity),
-        0,
+    it('keeps every function that calls NetSuite within the account limit through the shared leases', () => {
+      const callers = ofType('AWS::Lambda::Function').filter(
+        ([, fn]) =>
+          (fn.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables
+            ?.NETSUITE_BASE_URL !== undefined,
       );
-      // Reconciliation is scheduled, not a queue consumer: its share reaches it as NETSUITE_CONCURRENCY.
-      const reconciliation = Object.values(template.findResources('AWS::Lambda::Function')).map(
-        (fn) =>
-          (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
-            ?.NETSUITE_CONCURRENCY,
-      );
-      const shares = reconciliation.filter((value) => value !== undefined).map(Number);
-      expect(shares).toHaveLength(1);
-      expect(consumers + (shares[0] ?? 0)).toBe(devConfig().netsuite.concurrencyLimit);
+      expect(callers.length).toBeGreaterThanOrEqual(netsuiteConsumers.length);
+      const leasesTable = logicalIdOf('ConcurrencyLeasesTable', 'AWS::DynamoDB::Table');
+      for (const [, fn] of callers) {
+        expect(
+          (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables,
+        ).toMatchObject({
+          CONCURRENCY_LEASES_TABLE_NAME: { Ref: leasesTable },
+          NETSUITE_CONCURRENCY_LIMIT: String(devConfig().netsuite.concurrencyLimit),
+        });
+      }
     });
 
     it('gives the posting queue a visibility timeout six times the function timeout', () => {

@@ -14,8 +14,14 @@ const fromStripe = <T extends 'billing.invoice.finalized' | 'billing.invoice.pai
 ): CanonicalEvent<T> =>
   parseEvent(mapStripeEvent(parseStripeEvent(stripeEventFor(stripeType, object)), 'acct_test'), type);
 
-export const invoiceFinalizedEvent = (): CanonicalEvent<'billing.invoice.finalized'> =>
-  fromStripe('invoice.finalized', vendorJson('stripe/resources/invoice.json'), 'billing.invoice.finalized');
+export const invoiceFinalizedEvent = (
+  overrides: Record<string, unknown> = {},
+): CanonicalEvent<'billing.invoice.finalized'> =>
+  fromStripe(
+    'invoice.finalized',
+    { ...vendorJson<Record<string, unknown>>('stripe/resources/invoice.json'), ...overrides },
+    'billing.invoice.finalized',
+  );
 
 /** Stripe's invoice sample, paid by a payment intent. */
 export const invoicePaidEvent = (

@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { ConcurrencyLeases } from '../../lambdas/adapters/aws/concurrency-leases';
 import type { EventPublisher } from '../../lambdas/adapters/aws/event-publisher';
 import type { ExceptionsRepository } from '../../lambdas/adapters/aws/exceptions-repository';
 import { mapStripeEvent, parseStripeEvent } from '../../lambdas/adapters/stripe/map';
@@ -226,6 +227,72 @@ describe('the event consumer', () => {
 });
 
 /** The permanent failures of the flows, reported by the consumer as the logic files once did themselves. */
+describe('the event consumer with a vendor account lease', () => {
+  const leasesThat = (outcome: 'grant' | 'refuse') => {
+    const log: string[] = [];
+    const lease: ConcurrencyLeases = {
+      async acquire(deadlineMs, leaseMs) {
+        log.push(`acquire within ${deadlineMs - Date.now() <= 15_000 ? '15s' : 'more'}, hold ${leaseMs}`);
+        if (outcome === 'refuse') {
+          throw new TransientError('all 10 netsuite leases are in use', {
+            code: 'LeaseUnavailable',
+            retryAfterSeconds: 5,
+          });
+        }
+        return async () => {
+          log.push('release');
+        };
+      },
+    };
+    return { lease, log };
+  };
+
+  it('runs the whole batch under one lease and gives it back afterwards, even when a record failed', async () => {
+    const { lease, log } = leasesThat('grant');
+    const w = consumerWorld(
+      'billing.invoice.finalized',
+      async (event) => {
+        log.push(`handle ${event.data.id}`);
+        if (event.data.id === 'in_second')
+          throw new TransientError('ERP 503', { code: 'HTTP_503', status: 503 });
+        return { outcome: 'posted' as const };
+      },
+      { lease },
+    );
+    const first = invoiceFinalizedEvent({ id: 'in_first' });
+    const second = invoiceFinalizedEvent({ id: 'in_second' });
+    const result = await w.run(batchOf(recordOf(first, 1, 'm-1'), recordOf(second, 1, 'm-2')));
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-2' }] });
+    // Half of the 30 s left to wait, and a lease that outlives the invocation if it is never given back.
+    expect(log).toEqual(['acquire within 15s, hold 35000', 'handle in_first', 'handle in_second', 'release']);
+  });
+
+  it('returns every record to the queue, delayed, without running the work, when no lease comes in time', async () => {
+    const { lease } = leasesThat('refuse');
+    const handled: string[] = [];
+    const w = consumerWorld(
+      'billing.invoice.finalized',
+      async (event) => {
+        handled.push(event.id);
+        return { outcome: 'posted' as const };
+      },
+      { lease },
+    );
+    const result = await w.run(
+      batchOf(
+        recordOf(invoiceFinalizedEvent({ id: 'in_a' }), 1, 'm-1'),
+        recordOf(invoiceFinalizedEvent({ id: 'in_b' }), 1, 'm-2'),
+      ),
+    );
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }] });
+    expect(handled).toEqual([]);
+    expect(w.visibilityChanges()).toEqual([
+      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-m-1', VisibilityTimeout: 5 },
+      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-m-2', VisibilityTimeout: 5 },
+    ]);
+  });
+});
+
 describe("a flow's permanent failure through the consumer", () => {
   const noLinks = {
     find: async (queries: readonly unknown[]) => queries.map(() => undefined),

@@ -264,3 +264,27 @@ describe('a reconciliation run', () => {
     expect(reported).toEqual([]);
   });
 });
+
+describe('a reconciliation run sharing the NetSuite account', () => {
+  it('holds at most erpConcurrency of the account leases at once and gives every one back', async () => {
+    const { deps } = depsFor(250, posted(250));
+    let held = 0;
+    let most = 0;
+    let taken = 0;
+    const erpLeases = {
+      acquire: async () => {
+        held += 1;
+        taken += 1;
+        most = Math.max(most, held);
+        return async () => {
+          held -= 1;
+        };
+      },
+    };
+    const result = await runReconciliation({ ...deps, erpConcurrency: 2, erpLeases }, window);
+    expect(result.status).toBe('complete');
+    expect(most).toBe(2);
+    expect(taken).toBeGreaterThan(0);
+    expect(held).toBe(0);
+  });
+});

@@ -36,17 +36,10 @@ const TRANSIENT_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 export class StripeBillingClient implements BillingClient, SubscriptionReader {
-  private cached: { key: string; stripe: Stripe } | undefined;
-  private readonly connection: { host: string; port: number; protocol: 'http' | 'https' };
+  private readonly client: () => Promise<Stripe>;
 
   constructor(private readonly options: StripeBillingClientOptions) {
-    const url = new URL(options.baseUrl ?? DEFAULT_BASE_URL);
-    const protocol = url.protocol === 'http:' ? 'http' : 'https';
-    this.connection = {
-      host: url.hostname,
-      port: url.port ? Number(url.port) : protocol === 'http' ? 80 : 443,
-      protocol,
-    };
+    this.client = stripeSdk(options);
   }
 
   async upsertCustomer(deal: Deal, idempotencyKey: string): Promise<string> {
@@ -161,25 +154,40 @@ export class StripeBillingClient implements BillingClient, SubscriptionReader {
     }
     return toSubscriptionState(subscription);
   }
+}
 
-  private async client(): Promise<Stripe> {
-    const key = await this.options.apiKey();
-    if (this.cached?.key !== key) {
-      this.cached = {
+/**
+ * The SDK for a key read from Secrets Manager: one instance per key (a rotated key gets a new one),
+ * pointed at `baseUrl` (the local runtime's twin). Its own retries are off: the caller's retry policy
+ * (the saga's Retry, a queue's redelivery, reconciliation's per-page retry) owns them, and a second
+ * layer would multiply the attempts.
+ */
+export const stripeSdk = (options: StripeBillingClientOptions): (() => Promise<Stripe>) => {
+  const url = new URL(options.baseUrl ?? DEFAULT_BASE_URL);
+  const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  const connection = {
+    host: url.hostname,
+    port: url.port ? Number(url.port) : protocol === 'http' ? 80 : 443,
+    protocol,
+  } as const;
+  let cached: { key: string; stripe: Stripe } | undefined;
+  return async () => {
+    const key = await options.apiKey();
+    if (cached?.key !== key) {
+      cached = {
         key,
         stripe: new Stripe(key, {
-          ...this.connection,
-          // The saga's Retry policy owns retries; a second layer here would multiply the attempts.
+          ...connection,
           maxNetworkRetries: 0,
-          timeout: this.options.timeoutMs ?? 20_000,
+          timeout: options.timeoutMs ?? 20_000,
           telemetry: false,
-          ...(this.options.httpClient ? { httpClient: this.options.httpClient } : {}),
+          ...(options.httpClient ? { httpClient: options.httpClient } : {}),
         }),
       };
     }
-    return this.cached.stripe;
-  }
-}
+    return cached.stripe;
+  };
+};
 
 const iso = (unixSeconds: number | null | undefined): string | null =>
   unixSeconds === null || unixSeconds === undefined ? null : new Date(unixSeconds * 1000).toISOString();

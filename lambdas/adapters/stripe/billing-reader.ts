@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import type { BillingCreditNote, BillingInvoice, ReconciliationWindow } from '../../domain/reconciliation';
-import { toBillingError } from './billing-client';
+import { type StripeBillingClientOptions, stripeSdk, toBillingError } from './billing-client';
 
 /** Stripe's list endpoints serve at most 100 objects a page. https://docs.stripe.com/api/pagination */
 export const STRIPE_PAGE_LIMIT = 100;
@@ -26,30 +26,17 @@ export interface BillingReader {
   retrieve(entity: 'invoice' | 'creditNote', id: string): Promise<Record<string, unknown> | null>;
 }
 
-export interface StripeBillingReaderOptions {
-  readonly apiKey: () => Promise<string>;
-  /** @default 'https://api.stripe.com' */
-  readonly baseUrl?: string;
-  /** Per request. @default 20000 */
-  readonly timeoutMs?: number;
-}
+export type StripeBillingReaderOptions = Pick<StripeBillingClientOptions, 'apiKey' | 'baseUrl' | 'timeoutMs'>;
 
 const seconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 const createdIn = (window: ReconciliationWindow) => ({ gte: seconds(window.from), lte: seconds(window.to) });
 
 /** Billing on the official `stripe` SDK: one page per call, so the caller holds one page at a time. */
 export class StripeBillingReader implements BillingReader {
-  private cached: { key: string; stripe: Stripe } | undefined;
-  private readonly connection: { host: string; port: number; protocol: 'http' | 'https' };
+  private readonly client: () => Promise<Stripe>;
 
-  constructor(private readonly options: StripeBillingReaderOptions) {
-    const url = new URL(options.baseUrl ?? 'https://api.stripe.com');
-    const protocol = url.protocol === 'http:' ? 'http' : 'https';
-    this.connection = {
-      host: url.hostname,
-      port: url.port ? Number(url.port) : protocol === 'http' ? 80 : 443,
-      protocol,
-    };
+  constructor(options: StripeBillingReaderOptions) {
+    this.client = stripeSdk(options);
   }
 
   async listInvoices(window: ReconciliationWindow, startingAfter: string | null) {
@@ -112,23 +99,6 @@ export class StripeBillingReader implements BillingReader {
       if (error instanceof Stripe.errors.StripeError && error.statusCode === 404) return null;
       throw toBillingError(error, `retrieve ${entity}`);
     }
-  }
-
-  private async client(): Promise<Stripe> {
-    const key = await this.options.apiKey();
-    if (this.cached?.key !== key) {
-      this.cached = {
-        key,
-        stripe: new Stripe(key, {
-          ...this.connection,
-          // Reconciliation retries per page itself (and resumes from its checkpoint).
-          maxNetworkRetries: 0,
-          timeout: this.options.timeoutMs ?? 20_000,
-          telemetry: false,
-        }),
-      };
-    }
-    return this.cached.stripe;
   }
 }
 

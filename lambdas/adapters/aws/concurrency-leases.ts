@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransientError } from '../../shared/errors';
+
+/** Gives back a lease; safe to call twice, and after the lease expired. */
+export type ReleaseLease = () => Promise<void>;
+
+/** A bounded number of concurrent holders of one vendor account, shared by every function that calls it. */
+export interface ConcurrencyLeases {
+  /**
+   * Waits for a free lease until `deadlineMs` (epoch ms), then throws `TransientError`
+   * (`LeaseUnavailable`). The lease lasts `leaseMs` if never given back (default: the option's).
+   */
+  acquire(deadlineMs: number, leaseMs?: number): Promise<ReleaseLease>;
+}
+
+export interface ConcurrencyLeasesOptions {
+  /** The account the leases are of: the item's key, e.g. `netsuite`. */
+  readonly resource: string;
+  /** Leases held at once at most: the account's concurrency limit. */
+  readonly limit: number;
+  /**
+   * How long a lease lasts if its holder never gives it back (an environment killed mid-batch): at
+   * least the holder's remaining run time, so a live holder never loses its lease.
+   */
+  readonly leaseMs: number;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+/**
+ * Leases in one DynamoDB item per account: `holders` maps a lease id to its expiry. Taking a lease is
+ * one conditional update (`size(holders) < limit`), giving it back one update; when the account is
+ * full, expired leases are removed (each only if unchanged) and the caller waits with jittered backoff.
+ * Two writes per lease: a queue consumer takes one per batch, not per record.
+ */
+export const dynamoConcurrencyLeases = (
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  options: ConcurrencyLeasesOptions,
+): ConcurrencyLeases => {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  const random = options.random ?? Math.random;
+  const key = { pk: options.resource };
+
+  // The account's item is created by the first caller of each environment (a no-op once it exists).
+  let created: Promise<void> | undefined;
+  const createItem = () =>
+    documents
+      .send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...key, holders: {} },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          if (!isConditionFailure(error)) throw error;
+        },
+      );
+
+  const tryTake = async (leaseId: string, leaseMs: number): Promise<boolean> => {
+    created ??= createItem().catch((error: unknown) => {
+      created = undefined;
+      throw error;
+    });
+    await created;
+    try {
+      await documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: 'SET holders.#lease = :expires',
+          ConditionExpression: 'size(holders) < :limit',
+          ExpressionAttributeNames: { '#lease': leaseId },
+          ExpressionAttributeValues: { ':expires': now() + leaseMs, ':limit': options.limit },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  };
+
+  /** Removes the leases whose holders never gave them back; true if any was removed. */
+  const removeExpired = async (): Promise<boolean> => {
+    const item = await documents.send(
+      new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
+    );
+    const holders = (item.Item?.holders ?? {}) as Record<string, number>;
+    const expired = Object.entries(holders).filter(([, expires]) => expires < now());
+    if (expired.length === 0) return false;
+    const names = Object.fromEntries(expired.map(([id], index) => [`#e${index}`, id]));
+    const values = Object.fromEntries(expired.map(([, expires], index) => [`:e${index}`, expires]));
+    try {
+      await documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: `REMOVE ${expired.map((_, index) => `holders.#e${index}`).join(', ')}`,
+          ConditionExpression: expired.map((_, index) => `holders.#e${index} = :e${index}`).join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    return true;
+  };
+
+  return {
+    async acquire(deadlineMs, leaseMs = options.leaseMs) {
+      const leaseId = randomUUID();
+      for (let attempt = 0; ; attempt += 1) {
+        if (await tryTake(leaseId, leaseMs)) {
+          return async () => {
+            await documents.send(
+              new UpdateCommand({
+                TableName: tableName,
+                Key: key,
+                UpdateExpression: 'REMOVE holders.#lease',
+                ExpressionAttributeNames: { '#lease': leaseId },
+              }),
+            );
+          };
+        }
+        if (await removeExpired()) continue;
+        if (now() >= deadlineMs) {
+          throw new TransientError(`all ${options.limit} ${options.resource} leases are in use`, {
+            code: 'LeaseUnavailable',
+            retryAfterSeconds: 5,
+          });
+        }
+        // Full jitter, 20 ms doubling to 1 s: waiting holders spread out instead of retrying in step.
+        await sleep(Math.min(deadlineMs - now(), random() * Math.min(1000, 20 * 2 ** attempt)));
+      }
+    },
+  };
+};
