@@ -217,7 +217,7 @@ describe('the revbridge stack', () => {
       const leasesTable = logicalIdOf('ConcurrencyLeasesTable', 'AWS::DynamoDB::Table');
       for (const [, fn] of callers) {
         expect(
-          (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables,
+          (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables,
         ).toMatchObject({
           CONCURRENCY_LEASES_TABLE_NAME: { Ref: leasesTable },
           NETSUITE_CONCURRENCY_LIMIT: String(devConfig().netsuite.concurrencyLimit),
