@@ -109,6 +109,16 @@ const retrying = async <T>(deps: ReconciliationDeps, run: () => Promise<T>): Pro
 /** How long a worker waits for an ERP lease before the page fails (and the run continues later). */
 const LEASE_WAIT_MS = 60_000;
 
+/** One NetSuite call (or a few in a row) under one of the account's leases. */
+const withLease = async <T>(deps: ReconciliationDeps, work: () => Promise<T>): Promise<T> => {
+  const release = await deps.erpLeases?.acquire(Date.now() + LEASE_WAIT_MS);
+  try {
+    return await work();
+  } finally {
+    await release?.();
+  }
+};
+
 /**
  * Runs `work` over `items` with at most `deps.erpConcurrency` at once, keeping their order; each
  * worker holds one of the account's leases while it works, so reconciliation never pushes the
@@ -212,7 +222,9 @@ export const runReconciliation = async (
       }
       case 'erpInvoices': {
         const offset = Number(checkpoint.cursor ?? 0);
-        const page = await retrying(deps, () => deps.erp.listInvoiceIds(window, offset));
+        const page = await withLease(deps, () =>
+          retrying(deps, () => deps.erp.listInvoiceIds(window, offset)),
+        );
         const unlinked: string[] = [];
         for (let start = 0; start < page.ids.length; start += LINKS_PER_READ) {
           const ids = page.ids.slice(start, start + LINKS_PER_READ);
