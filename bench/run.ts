@@ -13,6 +13,7 @@ import { localSecrets } from '../local/config';
 import { LocalRuntime } from '../local/runtime/runtime';
 import { ensureSynthesized } from '../local/runtime/synth';
 import { loadTemplate } from '../local/runtime/template';
+import { benchNetSuiteBudget } from './netsuite-budget';
 import { benchReconcile } from './reconcile';
 
 /**
@@ -276,14 +277,16 @@ const main = async () => {
   );
   // `npm run bench -- runtime` measures only the local runtime (start-up and throughput).
   const only = process.argv[2];
-  if (only !== undefined && only !== 'runtime' && only !== 'functions' && only !== 'reconcile') {
+  const parts = ['functions', 'runtime', 'budget', 'reconcile'];
+  if (only !== undefined && !parts.includes(only)) {
     process.stderr.write(
-      `unknown bench part "${only}": use "functions", "runtime" or "reconcile", or nothing for all\n`,
+      `unknown bench part "${only}": use one of ${parts.join(', ')}, or nothing for all\n`,
     );
     process.exit(2);
   }
   if (only === undefined || only === 'functions') benchFunctions();
   if (only === undefined || only === 'runtime') await benchRuntime();
+  if (only === undefined || only === 'budget') await benchNetSuiteBudget(record);
   if (only === undefined || only === 'reconcile') await benchReconcile(record);
   const over = figures.filter((figure) => !figure.within);
   process.stdout.write(`\n${figures.length - over.length} within budget, ${over.length} over budget\n`);

@@ -12,6 +12,8 @@ const httpsUrl = z.url().refine((url) => url.startsWith('https://'), 'must be an
 /** A Salesforce API name or relationship path (it goes into SOQL). */
 const apiName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/, 'an API name');
 const propertyName = z.string().regex(/^[a-z0-9_]+$/, 'a HubSpot property internal name');
+/** A field of the object itself (no relationship path). */
+const salesforceFieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a Salesforce field API name');
 
 /**
  * The quote-to-cash saga's master data mapping. The catalog keys Stripe prices by `lookup_key`, not by
@@ -127,6 +129,41 @@ const quoteToCashProblems = (
     });
   return problems;
 };
+
+/** A field written, not read through a relationship: a plain Salesforce API name. */
+const writableApiName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a field API name');
+
+/**
+ * Flow 5, a billing subscription changed or canceled: where the CRM shows the subscription's status and
+ * its contract value (the recurring amount of one billing period, in the deal's currency), and which
+ * NetSuite transaction column carries a changed line's effective date.
+ */
+const subscriptionSyncSchema = z
+  .object({
+    salesforce: z
+      .object({
+        /** Opportunity text field with billing's status (`active`, `past_due`, `canceled`, ...). */
+        statusField: writableApiName,
+        /** Opportunity currency field with the contract value. */
+        contractValueField: writableApiName,
+      })
+      .strict(),
+    hubspot: z
+      .object({
+        statusProperty: propertyName,
+        /** A number property. */
+        contractValueProperty: propertyName,
+      })
+      .strict(),
+    /** A custom transaction column (date) on the sales order's item lines. */
+    effectiveDateField: z
+      .string()
+      .regex(/^custcol[a-z0-9_]+$/, 'a NetSuite transaction column id (custcol...)')
+      .default('custcol_revbridge_effective_date'),
+  })
+  .strict();
+
+export type SubscriptionSyncConfig = z.infer<typeof subscriptionSyncSchema>;
 
 export const stageConfigSchema = z
   .object({
@@ -244,9 +281,40 @@ export const stageConfigSchema = z
         erpConcurrency: z.number().int().min(1).max(15),
       })
       .strict(),
+    /**
+     * Flow 4, payment failed → dunning signal: where each CRM shows a failing payment on the customer's
+     * account (fields the org or portal is set up with once), and what counts as a spike of failures.
+     */
+    dunning: z
+      .object({
+        salesforce: z
+          .object({
+            /** Account Currency/Number field: what is owed on the failing invoices, in major units. */
+            amountDueField: salesforceFieldName,
+            /** Account Number field: collection attempts of the latest failing invoice. */
+            attemptCountField: salesforceFieldName,
+            /** Account Date field: the next retry; empty when the billing system will not retry. */
+            nextRetryDateField: salesforceFieldName,
+            /** Account Text field with the failing invoice's billing id, if the org has one. */
+            invoiceIdField: salesforceFieldName.optional(),
+          })
+          .strict(),
+        hubspot: z
+          .object({
+            amountDueProperty: propertyName,
+            attemptCountProperty: propertyName,
+            nextRetryDateProperty: propertyName,
+            invoiceIdProperty: propertyName.optional(),
+          })
+          .strict(),
+        /** Failed payments in 5 minutes that raise the spike alarm. */
+        paymentsFailedSpike: z.number().int().min(1),
+      })
+      .strict(),
     /** Vendor event time to ERP write, p99, above which the latency alarm fires. */
     syncLatencyObjectiveSeconds: z.number().int().min(1),
     quoteToCash: quoteToCashSchema,
+    subscriptionSync: subscriptionSyncSchema,
   })
   .strict()
   .superRefine((config, ctx) => {

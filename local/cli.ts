@@ -10,12 +10,15 @@ import { ensureSynthesized } from './runtime/synth';
 /**
  * `npm run local`            start the synthesized stack offline, until Ctrl-C
  * `npm run local -- status`  print the running runtime's state as tables
+ * `npm run local -- status <id>`  the same, with the trail of a deal, invoice or customer id
  */
 const main = async (): Promise<void> => {
   const command = process.argv[2] ?? 'start';
   const apiPort = portFromEnv('REVBRIDGE_PORT', DEFAULT_PORTS.api);
   if (command === 'status') {
-    const response = await fetch(`http://127.0.0.1:${apiPort}/_local/status`).catch(() => undefined);
+    const trailId = process.argv.slice(3).find((arg) => !arg.startsWith('--'));
+    const query = trailId ? `?trail=${encodeURIComponent(trailId)}` : '';
+    const response = await fetch(`http://127.0.0.1:${apiPort}/_local/status${query}`).catch(() => undefined);
     if (!response?.ok) {
       process.stderr.write(`no local runtime answers on port ${apiPort}: start it with \`npm run local\`\n`);
       process.exit(1);
@@ -25,7 +28,7 @@ const main = async (): Promise<void> => {
   }
   if (command !== 'start') {
     process.stderr.write(
-      `unknown command "${command}": use \`npm run local\` or \`npm run local -- status\`\n`,
+      `unknown command "${command}": use \`npm run local\` or \`npm run local -- status [<id to trace>]\`\n`,
     );
     process.exit(2);
   }

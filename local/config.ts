@@ -79,8 +79,20 @@ export const crmTwinCustomFields = {
       'ERP_Customer_Id__c',
       'Sales_Order_Id__c',
       'Revbridge_Status__c',
+      // Flow 5 (cdk.json `subscriptionSync.salesforce`).
+      'Subscription_Status__c',
+      { name: 'Contract_Value__c', type: 'currency' },
     ],
-    Account: ['Tax_Id__c', 'Billing_Email__c', 'Subsidiary__c'],
+    Account: [
+      'Tax_Id__c',
+      'Billing_Email__c',
+      'Subsidiary__c',
+      // The dunning flag (cdk.json `dunning.salesforce`).
+      { name: 'Amount_Past_Due__c', type: 'currency' },
+      { name: 'Payment_Attempts__c', type: 'double' },
+      { name: 'Next_Payment_Retry__c', type: 'date' },
+      'Failed_Invoice_Id__c',
+    ],
   },
   hubspot: {
     deals: [
@@ -89,8 +101,20 @@ export const crmTwinCustomFields = {
       'revbridge_erp_customer_id',
       'revbridge_sales_order_id',
       'revbridge_status',
+      // Flow 5 (cdk.json `subscriptionSync.hubspot`).
+      'revbridge_subscription_status',
+      { name: 'revbridge_contract_value', type: 'number' },
     ],
-    companies: ['tax_id', 'billing_email', 'subsidiary'],
+    companies: [
+      'tax_id',
+      'billing_email',
+      'subsidiary',
+      // The dunning flag (cdk.json `dunning.hubspot`).
+      { name: 'revbridge_amount_past_due', type: 'number' },
+      { name: 'revbridge_payment_attempts', type: 'number' },
+      { name: 'revbridge_next_payment_retry', type: 'date' },
+      'revbridge_failed_invoice_id',
+    ],
   },
 } as const;
 
@@ -145,6 +169,22 @@ export const PUBLIC_URL_VARIABLES: readonly string[] = ['HUBSPOT_WEBHOOK_BASE_UR
  */
 export const netsuiteConcurrencyLimit = (source: NodeJS.ProcessEnv = process.env): number =>
   intFromEnv('NETSUITE_CONCURRENCY_LIMIT', 10, source);
+
+/**
+ * How long the NetSuite twin holds each request, `min-max` ms (`NETSUITE_PROCESSING_MS`, e.g.
+ * `150-250` for a real account's latency); undefined keeps the twin's fast default.
+ */
+export const netsuiteProcessingMs = (
+  source: NodeJS.ProcessEnv = process.env,
+): { min: number; max: number } | undefined => {
+  const raw = source.NETSUITE_PROCESSING_MS;
+  if (raw === undefined || raw === '') return undefined;
+  const match = /^(\d+)-(\d+)$/.exec(raw);
+  if (!match || Number(match[1]) > Number(match[2])) {
+    throw new Error(`NETSUITE_PROCESSING_MS must be "<min>-<max>" milliseconds, e.g. 150-250 (got "${raw}")`);
+  }
+  return { min: Number(match[1]), max: Number(match[2]) };
+};
 
 export function intFromEnv(name: string, fallback: number, source: NodeJS.ProcessEnv = process.env): number {
   const raw = source[name];

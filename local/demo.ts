@@ -7,6 +7,10 @@ import * as path from 'node:path';
 import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from './config';
+import { creditNoteToCreditMemo } from './demo/credit-notes';
+import { dunning } from './demo/dunning';
+import { operatorCli } from './demo/operator';
+import { subscriptionChanges } from './demo/subscriptions';
 import { LocalRuntime } from './runtime/runtime';
 import { ensureSynthesized } from './runtime/synth';
 
@@ -15,8 +19,11 @@ import { ensureSynthesized } from './runtime/synth';
  * 1. A deal closed won in the Salesforce twin (through `jsforce`, as a user's org would send it) runs
  *    the saga: ERP customer, billing customer, subscription, sales order, ids written back. The
  *    subscription's first invoice then comes back from Stripe as a webhook and is posted to the ERP.
+ *    A credit note on that invoice becomes a NetSuite credit memo; voiding it voids the memo.
  * 2. Stripe `invoice.finalized` webhooks signed with the official SDK (one delivered twice, one
  *    tampered with) each reach the ERP exactly once.
+ * 3. The contract changes in billing (local/demo/subscriptions.ts): a seat increase in Stripe reaches
+ *    the ERP sales order and the opportunity, then a cancellation closes the rest of the order.
  */
 
 // Stripe's own invoice sample, kept in the project (test/fixtures/vendors/SOURCES.md).
@@ -240,6 +247,7 @@ const main = async (): Promise<number> => {
     info(`console: ${runtime.apiUrl}/_local/console (while the demo runs; \`npm run local\` keeps it up)`);
 
     await quoteToCash(runtime, check);
+    await creditNoteToCreditMemo(runtime, { step, info, check });
 
     step('Sending Stripe invoice.finalized webhooks, signed with the official stripe SDK');
     const secret = localSecrets().stripeWebhookSecret;
@@ -295,6 +303,9 @@ const main = async (): Promise<number> => {
     );
     check('one ERP customer per billing customer', customers.length === 3);
 
+    await operatorCli(runtime, check, { step, info }, events[0]?.data.object.id ?? '');
+    await subscriptionChanges(runtime, check, { step, info });
+
     step('Metrics and alarms');
     const final = runtime.status();
     const metric = (name: string) =>
@@ -311,6 +322,9 @@ const main = async (): Promise<number> => {
       'no alarm is in ALARM',
       final.alarms.every((alarm) => alarm.state !== 'ALARM'),
     );
+
+    step('A failed payment flags the CRM account; its later success clears it (dunning)');
+    await dunning(runtime, check, info);
   } finally {
     await runtime.stop();
   }

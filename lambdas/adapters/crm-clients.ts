@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { CrmClient, Deal } from '../domain/deal';
+import type { CrmClient, Deal, DealFieldWriter } from '../domain/deal';
 import { nonEmpty } from '../shared/env';
 import { loadSecret } from '../shared/secrets';
 import { HubSpotCrmClient } from './hubspot/crm-client';
@@ -44,7 +44,8 @@ const tokenSchema = z.union([
 const tokenFrom = (secretId: string) => (options: { readonly refresh: boolean }) =>
   loadSecret(secretId, tokenSchema, options.refresh ? 0 : undefined);
 
-export const crmClientsFromEnv = (env: CrmEnv): ((crm: Deal['crm']) => CrmClient) => {
+/** Both CRM clients, as their own classes (for calls beyond `CrmClient`, e.g. account updates). */
+export const crmClientsOf = (env: CrmEnv): { salesforce: SalesforceCrmClient; hubspot: HubSpotCrmClient } => {
   const salesforce = new SalesforceCrmClient({
     instanceUrl: env.SALESFORCE_INSTANCE_URL,
     accessToken: tokenFrom(env.SALESFORCE_ACCESS_TOKEN_SECRET_ID),
@@ -64,5 +65,10 @@ export const crmClientsFromEnv = (env: CrmEnv): ((crm: Deal['crm']) => CrmClient
       ? { subsidiaryProperty: { object: subsidiaryObject, name: subsidiaryName } }
       : {}),
   });
+  return { salesforce, hubspot };
+};
+
+export const crmClientsFromEnv = (env: CrmEnv): ((crm: Deal['crm']) => CrmClient & DealFieldWriter) => {
+  const { salesforce, hubspot } = crmClientsOf(env);
   return (crm) => (crm === 'salesforce' ? salesforce : hubspot);
 };

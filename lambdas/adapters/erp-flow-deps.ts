@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
-import { nonEmpty, positiveIntFromString } from '../shared/env';
+import { jsonFromString, nonEmpty, positiveIntFromString } from '../shared/env';
 import { dynamoConcurrencyLeases } from './aws/concurrency-leases';
 import { eventBridgePublisher } from './aws/event-publisher';
 import { dynamoExceptionsRepository } from './aws/exceptions-repository';
@@ -26,6 +26,19 @@ export const erpConsumerEnvFields = {
   CONCURRENCY_LEASES_TABLE_NAME: nonEmpty(),
   NETSUITE_CONCURRENCY_LIMIT: positiveIntFromString(),
 };
+
+/** `NETSUITE_MAPPING` of a flow that posts billing documents (invoices, credit memos): JSON of `NetSuiteMapping`. */
+export const documentMappingEnvField = z.pipe(
+  jsonFromString(),
+  z.object({
+    subsidiaryId: nonEmpty(),
+    currencyIds: z.record(z.string(), z.string()),
+    productItemIds: z.record(z.string(), z.string()),
+    defaultItemId: nonEmpty(),
+    taxItemId: nonEmpty(),
+    adjustmentItemId: nonEmpty(),
+  }),
+);
 
 /** The environment every billing-to-ERP consumer gets from the stack. */
 export interface ErpFlowEnv {

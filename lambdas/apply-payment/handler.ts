@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { erpFlowDeps } from '../adapters/erp-flow-deps';
+import { retryPolicyAwaiting } from '../shared/awaited-link';
 import { parseEnv } from '../shared/env';
 import { eventConsumer } from '../shared/event-consumer';
 import { applyPayment, FLOW, INVOICE_NOT_POSTED } from './logic';
@@ -22,7 +23,7 @@ export const handler = eventConsumer({
   lease: deps.netsuiteLeases,
   // A throttled or failing ERP: its Retry-After, else 15 s doubling per receive. An invoice not
   // posted yet is a race expected to settle in seconds: 3 s doubling (see INVOICE_NOT_POSTED).
-  retryPolicy: { baseSeconds: 15, baseSecondsByCode: { [INVOICE_NOT_POSTED]: 3 } },
+  retryPolicy: retryPolicyAwaiting(15, [INVOICE_NOT_POSTED]),
   handle: async (event) => {
     const result = await applyPayment(event, deps);
     if (result.outcome === 'applied') {

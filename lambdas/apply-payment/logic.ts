@@ -3,18 +3,15 @@ import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { NetSuiteClient } from '../adapters/netsuite/client';
 import { type NetSuiteMapping, toNetSuitePayment } from '../adapters/netsuite/map';
 import { type CanonicalEvent, followUpEvent, type PaymentApplied } from '../domain/events';
-import { PermanentError, TransientError } from '../shared/errors';
+import { awaitPostedInvoice, INVOICE_NOT_POSTED } from '../shared/awaited-link';
 
 export const FLOW = 'apply-payment';
 
 /**
  * A payment can arrive before its invoice is posted (Stripe sends `invoice.paid` seconds after
- * `invoice.finalized`, and the posting may itself be retrying). It is then retried from a short first
- * wait, doubling per receive: the handler's retry policy gives this code its own base, and the
- * payments queue allows more receives than the others, so a payment waits up to ~25 min for its
- * invoice before it goes to the DLQ (and its alarm).
+ * `invoice.finalized`, and the posting may itself be retrying): it waits (lambdas/shared/awaited-link.ts).
  */
-export const INVOICE_NOT_POSTED = 'InvoiceNotPostedYet';
+export { INVOICE_NOT_POSTED };
 
 export interface ApplyPaymentDeps {
   readonly netsuite: Pick<NetSuiteClient, 'upsert'>;
@@ -49,22 +46,11 @@ export const applyPayment = async (
   if (payment.amount <= 0) return { outcome: 'nothing-to-apply' };
   const externalId = paymentExternalId(event);
   const paymentKey = { entity: 'payment', system: 'stripe', id: externalId } as const;
-  const [erpInvoiceId, erpCustomerId, linkedPaymentId] = await deps.links.find([
-    { key: { entity: 'invoice', system: 'stripe', id: payment.invoiceId }, target: 'netsuite' },
-    { key: { entity: 'customer', system: 'stripe', id: payment.customerBillingId }, target: 'netsuite' },
-    { key: paymentKey, target: 'netsuite' },
-  ]);
-  if (!erpInvoiceId) {
-    throw new TransientError(`invoice ${payment.invoiceId} is not posted to the ERP yet`, {
-      code: INVOICE_NOT_POSTED,
-    });
-  }
-  if (!erpCustomerId) {
-    // Flow 2 links the customer before the invoice, so a posted invoice without one is a data fault.
-    throw new PermanentError(`customer ${payment.customerBillingId} has no ERP link`, {
-      code: 'CustomerNotLinked',
-    });
-  }
+  const {
+    erpInvoiceId,
+    erpCustomerId,
+    linkedId: linkedPaymentId,
+  } = await awaitPostedInvoice(deps.links, payment, paymentKey);
 
   const alreadyApplied = linkedPaymentId !== undefined;
   let erpPaymentId = linkedPaymentId;

@@ -75,6 +75,15 @@ export interface CrmClient {
   writeBack(dealId: string, values: DealWriteBack): Promise<void>;
 }
 
+/**
+ * Writes fields of a deal by their names in the CRM (Salesforce field API names, HubSpot property
+ * names), for flows whose fields are configured per stage rather than fixed like the saga's.
+ */
+export interface DealFieldWriter {
+  /** Numbers go as numbers to Salesforce and as decimal strings to HubSpot. */
+  writeDealFields(dealId: string, fields: Readonly<Record<string, string | number>>): Promise<void>;
+}
+
 /** The billing side (Stripe). Every write carries an idempotency key derived from the deal. */
 export interface BillingClient {
   /** Creates the billing customer for the CRM account, or returns the one already made for it. */

@@ -17,6 +17,7 @@ export const EVENT_TYPES = [
   'billing.invoice.paid',
   'billing.payment.failed',
   'billing.credit_note.created',
+  'billing.credit_note.voided',
   'billing.subscription.created',
   'billing.subscription.updated',
   'billing.subscription.canceled',
@@ -24,6 +25,8 @@ export const EVENT_TYPES = [
   'contract.activated',
   'erp.invoice.posted',
   'erp.payment.applied',
+  'erp.credit_memo.posted',
+  'erp.credit_memo.voided',
   'ops.exception.opened',
   'ops.reconciliation.difference',
 ] as const;
@@ -78,15 +81,46 @@ export const paymentSchema = z.object({
 });
 export type Payment = z.infer<typeof paymentSchema>;
 
+/**
+ * A failed collection attempt on an invoice (`billing.payment.failed`): what the dunning flow flags in
+ * the CRM. The envelope's `version` is the attempt count, so attempts order by it (and by `occurredAt`
+ * between two events of one attempt); `nextPaymentAttemptAt` is null when the billing system will not
+ * retry (no retry schedule, or its last retry failed).
+ */
+export const paymentFailedSchema = z.object({
+  ...paymentSchema.shape,
+  /** What is still owed on the invoice. */
+  amountDue: minorUnitsSchema,
+  nextPaymentAttemptAt: z.nullable(isoTimestamp),
+  invoiceNumber: z.nullable(z.string()),
+});
+export type PaymentFailed = z.infer<typeof paymentFailedSchema>;
+
+/** A credit note line: what it credits, before tax. `invoiceLineId` names the invoice line it credits, if any. */
+export const creditNoteLineSchema = z.object({
+  id: z.string(),
+  invoiceLineId: z.nullable(z.string()),
+  description: z.nullable(z.string()),
+  quantity: z.nullable(z.int()),
+  amount: minorUnitsSchema,
+});
+
 export const creditNoteSchema = z.object({
   id: z.string(),
   number: z.nullable(z.string()),
   invoiceId: z.string(),
   customerBillingId: z.string(),
   currency: currencySchema,
+  status: z.string(),
+  lines: z.array(creditNoteLineSchema),
+  subtotal: minorUnitsSchema,
+  tax: minorUnitsSchema,
   total: minorUnitsSchema,
+  /** The part that reduced what was left to pay on the invoice; the rest was refunded or credited to the customer. */
+  prePaymentAmount: minorUnitsSchema,
   reason: z.nullable(z.string()),
   issuedAt: isoTimestamp,
+  voidedAt: z.nullable(isoTimestamp),
 });
 export type CreditNote = z.infer<typeof creditNoteSchema>;
 
@@ -160,6 +194,19 @@ export const paymentAppliedSchema = z.object({
 });
 export type PaymentApplied = z.infer<typeof paymentAppliedSchema>;
 
+/** A billing credit note as an ERP credit memo, created from (and applied to) the ERP invoice it credits. */
+export const creditMemoPostedSchema = z.object({
+  creditNoteId: z.string(),
+  invoiceId: z.string(),
+  erpCreditMemoId: z.string(),
+  erpInvoiceId: z.string(),
+  total: minorUnitsSchema,
+  /** What the memo applies to the invoice; the rest stays as credit on the customer. */
+  applied: minorUnitsSchema,
+  currency: currencySchema,
+});
+export type CreditMemoPosted = z.infer<typeof creditMemoPostedSchema>;
+
 export const exceptionSchema = z.object({
   exceptionId: z.string(),
   flow: z.string(),
@@ -173,8 +220,9 @@ export type ExceptionOpened = z.infer<typeof exceptionSchema>;
 const dataSchemas = {
   'billing.invoice.finalized': invoiceSchema,
   'billing.invoice.paid': paymentSchema,
-  'billing.payment.failed': paymentSchema,
+  'billing.payment.failed': paymentFailedSchema,
   'billing.credit_note.created': creditNoteSchema,
+  'billing.credit_note.voided': creditNoteSchema,
   'billing.subscription.created': subscriptionSchema,
   'billing.subscription.updated': subscriptionSchema,
   'billing.subscription.canceled': subscriptionSchema,
@@ -182,6 +230,8 @@ const dataSchemas = {
   'contract.activated': contractActivatedSchema,
   'erp.invoice.posted': invoicePostedSchema,
   'erp.payment.applied': paymentAppliedSchema,
+  'erp.credit_memo.posted': creditMemoPostedSchema,
+  'erp.credit_memo.voided': creditMemoPostedSchema,
   'ops.exception.opened': exceptionSchema,
   'ops.reconciliation.difference': differenceSchema,
 } as const satisfies Record<EventType, z.ZodMiniType>;

@@ -64,13 +64,7 @@ export const envSchema = z.extend(crmEnvSchema, {
 });
 
 /** The Stripe secret key, as the secret holds it: `"sk_..."` or `{"apiKey":"sk_..."}`. */
-export const stripeKeySchema = z.union([
-  nonEmpty(),
-  z.pipe(
-    z.object({ apiKey: nonEmpty() }),
-    z.transform((value: { apiKey: string }) => value.apiKey),
-  ),
-]);
+export { stripeApiKeySchema as stripeKeySchema } from '../adapters/stripe/sdk';
 
 /** What the validation step decided: everything later steps need that is not on the deal itself. */
 export const planSchema = z.object({

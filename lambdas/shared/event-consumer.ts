@@ -32,9 +32,42 @@ export interface ExceptionOutcome {
   readonly code: string;
 }
 
+/** One handled event as its idempotency record keeps it (`data.handled`), read by the operator's trail. */
+export interface HandledEvent {
+  readonly flow: string;
+  readonly eventId: string;
+  readonly type: string;
+  readonly correlationId: string;
+  readonly causationId: string | null;
+  readonly occurredAt: string;
+  /** The ids the event's data names (`id`, `customerId`, `dealId`...): what the trail follows. */
+  readonly ids: Record<string, string>;
+  readonly handledAt: string;
+  readonly outcome: Record<string, unknown>;
+}
+
+const ID_KEY = /^(id|.+Id)$/;
+
+/**
+ * The ids an event's data names: string fields called `id` or `...Id`, at the top and one object
+ * down (`customer.billingId`). Ids only, never other data.
+ */
+const idsOf = (data: unknown): Record<string, string> => {
+  const ids: Record<string, string> = {};
+  for (const [key, value] of Object.entries((data ?? {}) as Record<string, unknown>)) {
+    if (typeof value === 'string' && ID_KEY.test(key)) ids[key] = value;
+    else if (value && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [inner, innerValue] of Object.entries(value as Record<string, unknown>)) {
+        if (typeof innerValue === 'string' && ID_KEY.test(inner)) ids[`${key}.${inner}`] = innerValue;
+      }
+    }
+  }
+  return ids;
+};
+
 export interface EventConsumerOptions<T extends EventType, R> {
-  /** The canonical event type the queue carries. */
-  readonly type: T;
+  /** The canonical event type the queue carries, or the types when its rule matches several. */
+  readonly type: T | readonly T[];
   /** The flow's name: the exceptions it opens carry it, and their ids derive from it and the event id. */
   readonly flow: string;
   /**
@@ -83,6 +116,7 @@ const LEASE_WAIT_MS = 30_000;
  */
 export const eventConsumer = <T extends EventType, R>(options: EventConsumerOptions<T, R>) => {
   const { logger } = options;
+  const types: readonly T[] = typeof options.type === 'string' ? [options.type] : options.type;
   const delayRedelivery = redelivery(new SQSClient({}), options.queueUrl, (error) =>
     logger.warn('could not delay redelivery', { error: safeMessage(error) }),
   );
@@ -113,7 +147,26 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
       return { outcome: 'exception', exceptionId: record.exceptionId, code: error.code };
     }
   };
-  const handleOnce = makeIdempotent(handleOrOpenException, {
+  // The idempotency record keeps what `handled` returns: the outcome and the envelope's ids make it
+  // the log of handled events that `revbridge trail` reads (the bus archive can only be replayed),
+  // without a write more per event. Ids and outcome fields only, as logged: never the payload.
+  const handleAndLog = async (event: CanonicalEvent<T>) => {
+    const result = await handleOrOpenException(event);
+    const handled: HandledEvent = {
+      flow: options.flow,
+      eventId: event.id,
+      type: event.type,
+      correlationId: event.correlationId,
+      causationId: event.causationId,
+      occurredAt: event.occurredAt,
+      ids: idsOf(event.data),
+      handledAt: new Date().toISOString(),
+      // Through JSON: the record is marshalled without `removeUndefinedValues`.
+      outcome: JSON.parse(JSON.stringify(options.describe(result, event))) as Record<string, unknown>,
+    };
+    return { result, handled };
+  };
+  const handleOnce = makeIdempotent(handleAndLog, {
     persistenceStore: new DynamoDBPersistenceLayer({ tableName: options.idempotencyTableName }),
     config: idempotencyConfig,
   });
@@ -121,7 +174,7 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
   const processRecord = async (record: SQSRecord) => {
     let event: CanonicalEvent<T>;
     try {
-      event = parseEvent(busMessageSchema.parse(JSON.parse(record.body)).detail, options.type);
+      event = parseEvent(busMessageSchema.parse(JSON.parse(record.body)).detail, ...types);
     } catch (error) {
       logger.error('malformed message, sending it on to the DLQ', {
         messageId: record.messageId,
@@ -132,8 +185,11 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
     }
     logger.appendKeys({ correlationId: event.correlationId, eventId: event.id });
     try {
-      const result = await handleOnce(event);
-      logger.info('event handled', options.describe(result, event));
+      const stored = await handleOnce(event);
+      // A record saved before the trail was kept holds the bare result (a redelivery within 7 days).
+      const handled = (stored as { handled?: HandledEvent }).handled;
+      const result = handled ? stored.result : (stored as unknown as R | ExceptionOutcome);
+      logger.info('event handled', handled?.outcome ?? options.describe(result, event));
       return result;
     } catch (error) {
       const delay = retryDelaySeconds(error, receiveCountOf(record), options.retryPolicy);
@@ -159,12 +215,14 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
     try {
       release = await lease.acquire(Date.now() + Math.min(LEASE_WAIT_MS, remaining / 2), remaining + 5_000);
     } catch (error) {
-      const delay = retryDelaySeconds(error, 1, options.retryPolicy);
-      logger.warn('no lease for the batch, returning it to the queue', {
-        error: safeMessage(error),
-        retryInSeconds: delay,
-      });
-      await Promise.all(event.Records.map((record) => delayRedelivery(record, delay)));
+      // The flow's own backoff per record: a stalled account must not exhaust the receives sooner
+      // than the account's errors themselves would.
+      logger.warn('no lease for the batch, returning it to the queue', { error: safeMessage(error) });
+      await Promise.all(
+        event.Records.map((record) =>
+          delayRedelivery(record, retryDelaySeconds(error, receiveCountOf(record), options.retryPolicy)),
+        ),
+      );
       return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
     }
     try {

@@ -21,4 +21,9 @@ export class ExceptionsTable extends Construct {
     fn.addEnvironment('EXCEPTIONS_TABLE_NAME', this.table.tableName);
     this.table.grant(fn, 'dynamodb:PutItem');
   }
+
+  /** For a flow that closes the exceptions it opened once their cause settles (dunning: the invoice paid). */
+  grantResolve(fn: IFunction): void {
+    this.table.grant(fn, 'dynamodb:UpdateItem');
+  }
 }

@@ -12,6 +12,7 @@ import { EventFlow, FlowPlatform } from '../constructs/event-flow';
 import { ExceptionsTable } from '../constructs/exceptions-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { LinksTable } from '../constructs/links-table';
+import { OperatorOutputs } from '../constructs/operator-outputs';
 import { Reconciliation } from '../constructs/reconciliation';
 import { RevbridgeFunction } from '../constructs/revbridge-function';
 import { vendorSecrets } from '../constructs/vendor-secrets';
@@ -225,6 +226,90 @@ export class RevbridgeStack extends Stack {
       ],
     });
 
+    // Flow 4, payment failed → dunning signal: the customer's CRM account flagged, one exception per
+    // invoice, both cleared when the invoice is paid. Both event types share one queue, so one flow
+    // owns a customer's dunning state (kept in the links table, with conditional writes).
+    const { dunning } = config;
+    const optional = (name: string, value: string | undefined) => (value ? { [name]: value } : {});
+    const flagDunning = new EventFlow(this, 'FlagDunning', {
+      platform,
+      feature: 'flag-dunning',
+      description: 'Failed and paid billing invoices to the dunning consumer (CRM flag and exception)',
+      events: {
+        sources: ['revbridge.stripe'],
+        detailTypes: ['billing.payment.failed', 'billing.invoice.paid'],
+      },
+      crm: true,
+      links: 'readwrite',
+      timeout: Duration.seconds(30),
+      environment: {
+        DUNNING_MAPPING: JSON.stringify({
+          salesforce: {
+            amountDue: dunning.salesforce.amountDueField,
+            attemptCount: dunning.salesforce.attemptCountField,
+            nextRetryDate: dunning.salesforce.nextRetryDateField,
+            ...optional('invoiceId', dunning.salesforce.invoiceIdField),
+          },
+          hubspot: {
+            amountDue: dunning.hubspot.amountDueProperty,
+            attemptCount: dunning.hubspot.attemptCountProperty,
+            nextRetryDate: dunning.hubspot.nextRetryDateProperty,
+            ...optional('invoiceId', dunning.hubspot.invoiceIdProperty),
+          },
+        }),
+      },
+      alarms: [
+        {
+          id: 'PaymentsFailedSpikeAlarm',
+          description:
+            'Many customer payments failed in 5 minutes: more likely a card processor or billing problem than the customers. Each failing invoice has an open exception and a flag on its CRM account.',
+          metricName: 'PaymentsFailed',
+          threshold: dunning.paymentsFailedSpike,
+        },
+      ],
+      graphs: [
+        { title: 'Dunning: payments failed and recovered', metrics: ['PaymentsFailed', 'PaymentsRecovered'] },
+        {
+          title: 'Dunning: amount at risk and recovered (minor units)',
+          metrics: ['AmountAtRisk', 'AmountRecovered'],
+        },
+      ],
+    });
+    // It resolves the exceptions it opened once their invoice is paid.
+    exceptions.grantResolve(flagDunning.fn);
+
+    // Flow 5a, credit note → ERP credit memo: created from and applied to the posted ERP invoice; a
+    // voided credit note voids the memo. Stripe is read for the products of the invoice lines credited.
+    new EventFlow(this, 'PostCreditMemo', {
+      platform,
+      feature: 'post-credit-memo',
+      description: 'Billing credit notes to ERP credit memos',
+      events: {
+        sources: ['revbridge.stripe'],
+        detailTypes: ['billing.credit_note.created', 'billing.credit_note.voided'],
+      },
+      netsuite: { mapping: invoiceMapping },
+      stripe: true,
+      links: 'readwrite',
+      // A credit note may wait for its invoice, a void for its memo (3 s doubling per receive): ten
+      // receives give it ~25 minutes before the DLQ.
+      maxReceiveCount: Math.max(config.queues.maxReceiveCount, 10),
+      alarms: [
+        {
+          id: 'CreditMemoPostingFailedAlarm',
+          description: exceptionOpened('A credit note could not be posted or voided in the ERP'),
+          metricName: 'CreditMemoPostingFailed',
+          threshold: 1,
+        },
+      ],
+      graphs: [
+        {
+          title: 'Credit memos in the ERP',
+          metrics: ['CreditMemosPosted', 'CreditMemosVoided', 'CreditMemoPostingFailed'],
+        },
+      ],
+    });
+
     // Flow 1, deal won → contract activated: a Standard workflow per deal version.
     const q2c = config.quoteToCash;
     const sagaSteps = new RevbridgeFunction(this, 'QuoteToCashSteps', {
@@ -272,6 +357,40 @@ export class RevbridgeStack extends Stack {
     });
     quoteToCash.stateMachine.grantStartExecution(startDealSaga.fn);
 
+    // Flow 5, subscription changed or canceled → ERP sales order change, CRM status and contract value.
+    new EventFlow(this, 'SyncSubscription', {
+      platform,
+      feature: 'sync-subscription',
+      description: 'Changed and canceled billing subscriptions to the sales order change consumer',
+      events: {
+        sources: ['revbridge.stripe'],
+        detailTypes: ['billing.subscription.updated', 'billing.subscription.canceled'],
+      },
+      ruleId: 'SubscriptionChangedRule',
+      // Sales orders are read and patched by external id: no mapping.
+      netsuite: { mapping: {} },
+      stripe: true,
+      crm: true,
+      links: 'read',
+      environment: {
+        SUBSCRIPTION_SYNC_MAPPING: JSON.stringify({ catalog: q2c.catalog, ...config.subscriptionSync }),
+      },
+      alarms: [
+        {
+          id: 'SubscriptionSyncFailedAlarm',
+          description: exceptionOpened('A subscription change could not be applied to the ERP sales order'),
+          metricName: 'SubscriptionSyncFailed',
+          threshold: 1,
+        },
+      ],
+      graphs: [
+        {
+          title: 'Subscription changes in the ERP',
+          metrics: ['SalesOrdersChanged', 'SubscriptionSyncFailed'],
+        },
+      ],
+    });
+
     // Flow 6, reconciliation: scheduled, with its re-drive flow.
     new Reconciliation(this, 'Reconciliation', {
       platform,
@@ -286,5 +405,6 @@ export class RevbridgeStack extends Stack {
       webhookVendors: ['stripe', 'salesforce', 'hubspot'],
       graphs: platform.graphs,
     });
+    new OperatorOutputs(this, 'Operator');
   }
 }

@@ -61,17 +61,5 @@ export const stateOutcomes = (history: readonly HistoryEvent[]): Record<string, 
   return outcomes;
 };
 
-/** The envelope fields of a canonical event in a message body that are safe to show (as logged). */
-export const messageSummary = (body: string) => {
-  try {
-    const parsed = JSON.parse(body) as { 'detail-type'?: string; detail?: Record<string, unknown> };
-    const detail = parsed.detail ?? {};
-    return {
-      type: String(parsed['detail-type'] ?? detail.type ?? 'unknown'),
-      eventId: typeof detail.id === 'string' ? detail.id : null,
-      correlationId: typeof detail.correlationId === 'string' ? detail.correlationId : null,
-    };
-  } catch {
-    return { type: 'unreadable (not JSON)', eventId: null, correlationId: null };
-  }
-};
+/** The envelope fields of a message shown (shared with the operator CLI). */
+export { messageSummary } from '../../ops/dead-letters';

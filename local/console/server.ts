@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { listExceptions, redriveQueue, replayException, trailOf } from '../../ops/queries';
+import { listExceptions, redriveDeadLetterQueue, replayException, trailOf } from '../../ops/queries';
 import type { LocalRuntime } from '../runtime/runtime';
 import { messageSummary, stateGraph, stateOutcomes } from './model';
 import type { Topology } from './topology';
@@ -181,7 +181,14 @@ export const consoleRoutes = (source: Source) => {
       const sourceQueue = source.status().queues.find((q) => q.redriveTarget?.arn === dlq?.arn);
       if (!dlq || !sourceQueue)
         throw new Error(`no dead-letter queue ${String(body.queueArn)} with a source`);
-      sendJson(res, 200, { moved: await redriveQueue(sdk().sqs, dlq.url, sourceQueue.url) });
+      const result = await redriveDeadLetterQueue(sdk(), {
+        name: sourceQueue.name,
+        dlqUrl: dlq.url,
+        dlqArn: dlq.arn,
+        queueUrl: sourceQueue.url,
+        queueArn: sourceQueue.arn,
+      });
+      sendJson(res, 200, { moved: result.moved });
       return;
     }
     sendJson(res, 404, { message: `no console action ${pathname}` });
@@ -237,7 +244,11 @@ export const consoleRoutes = (source: Source) => {
         }
         const steps = await trailOf(
           sdk().documents,
-          { links: tableNamed(source, 'Links'), exceptions: tableNamed(source, 'Exceptions') },
+          {
+            links: tableNamed(source, 'Links'),
+            exceptions: tableNamed(source, 'Exceptions'),
+            idempotency: tableNamed(source, 'Idempotency'),
+          },
           id,
         );
         sendJson(res, 200, { id, steps });

@@ -52,7 +52,7 @@ export class ApiServer {
     template: CfnTemplate,
     physical: ReadonlyMap<string, PhysicalResource>,
     private readonly lambda: LambdaHost,
-    private readonly status: () => unknown,
+    private readonly status: (url: URL) => unknown,
     /** Further `/_local/...` pages (the console); answers `false` for a path it does not serve. */
     private readonly local?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>,
   ) {
@@ -93,7 +93,7 @@ export class ApiServer {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/_local/status' && req.method === 'GET') {
-      const body = JSON.stringify(this.status(), null, 2);
+      const body = JSON.stringify(await this.status(url), null, 2);
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;
     }

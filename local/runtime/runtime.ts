@@ -6,14 +6,17 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbProxy } from '../aws/dynamodb-proxy';
 import { type AwsFaultConfig, AwsFaults, parseAwsFaultConfig } from '../aws/faults';
 import { jsonProtocolListener, readBody } from '../aws/json-protocol';
+import { cloudFormationListener, isQueryRequest, type LocalStack } from '../cloudformation/service';
 import { LocalCloudWatch } from '../cloudwatch';
 import {
   crmTwinCustomFields,
   DEFAULT_PORTS,
   localSecrets,
   netsuiteConcurrencyLimit,
+  netsuiteProcessingMs,
   PUBLIC_URL_VARIABLES,
   secretSeeds,
   type TwinName,
@@ -34,9 +37,14 @@ import { type StripeTwin, startStripeTwin } from '../twins/stripe';
 import { ApiServer } from './api-server';
 import { type LocalEnvironment, physicalResources, resolveValue } from './intrinsics';
 import { type FunctionSpec, LambdaHost } from './lambda-host';
+import { isLambdaInvoke, lambdaInvokeListener } from './lambda-invoke';
+import { OperationsStatus } from './operations-status';
 import { seedStripeCatalog } from './seed-stripe-catalog';
 import { SqsPoller } from './sqs-poller';
 import { type CfnResource, cdkPath, constructId, loadTemplate } from './template';
+
+const optionalProcessing = (processingMs: { min: number; max: number } | undefined) =>
+  processingMs ? { processingMs } : {};
 
 export interface LocalRuntimeOptions {
   /** The cloud assembly `cdk synth` wrote. @default <project>/cdk.out */
@@ -135,6 +143,10 @@ export class LocalRuntime {
   awsUrl = '';
   dynamoUrl = '';
   readonly tables: string[] = [];
+  /** The started stack as CloudFormation DescribeStacks reports it (name, outputs). */
+  stack: LocalStack | undefined;
+  /** Exceptions and trails for `/_local/status`, through the operator's queries. */
+  private readonly operations = new OperationsStatus(() => this.awsUrl);
   /** Faults injected into the AWS emulators; change them with `setAwsFaults` or `PUT /_local/faults`. */
   readonly awsFaults: AwsFaults;
   private queueTimeSkippedMs = 0;
@@ -215,8 +227,12 @@ export class LocalRuntime {
     // Every JSON-protocol service on one endpoint, dispatched by X-Amz-Target: `AWS_ENDPOINT_URL`.
     // Queue URLs carry the endpoint's port, so the SQS engine is made once the port is known.
     let services: ReturnType<typeof jsonProtocolListener> | undefined;
+    const describeStacks = cloudFormationListener(() => (this.stack ? [this.stack] : []));
+    const invokeFunction = lambdaInvokeListener(() => this.lambda);
     const aws = createServer((req, res) => {
       if (req.url?.startsWith('/_local/faults')) void this.handleFaultsRequest(req, res);
+      else if (isQueryRequest(req)) void describeStacks(req, res);
+      else if (isLambdaInvoke(req)) void invokeFunction(req, res);
       else if (services) void services(req, res);
       else res.writeHead(503).end();
     });
@@ -274,6 +290,7 @@ export class LocalRuntime {
         new EventBridgeService(this.events),
         new StepFunctionsService(this.stepFunctions),
         this.secrets,
+        new DynamoDbProxy(() => this.dynamoUrl),
       ],
       this.awsFaults,
     );
@@ -289,6 +306,17 @@ export class LocalRuntime {
       this.cloudwatch.alarms.addAlarm(readable, props);
     }
     this.startPollers(ofType('AWS::Lambda::EventSourceMapping'), resolve);
+    this.stack = {
+      stackName,
+      stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${stackName}/local`,
+      createdAt: new Date(this.startedAt),
+      description: template.Description,
+      outputs: Object.entries(template.Outputs ?? {}).map(([key, output]) => ({
+        key,
+        value: String(resolve(output.Value, `Outputs.${key}`)),
+        description: output.Description,
+      })),
+    };
 
     this.topology = buildTopology(resources, resolve, (id) => {
       const resource = physical.get(id);
@@ -296,7 +324,16 @@ export class LocalRuntime {
         .split(':')
         .pop() as string;
     });
-    this.api = new ApiServer(template, physical, this.lambda, () => this.status(), consoleRoutes(this));
+    this.api = new ApiServer(
+      template,
+      physical,
+      this.lambda,
+      async (url) => ({
+        ...this.status(),
+        ...(await this.operations.read(url.searchParams.get('trail')?.trim() || undefined)),
+      }),
+      consoleRoutes(this),
+    );
     this.pointTwinWebhooksAtApi();
 
     // AWS services publish their own metrics; locally the runtime does it for them, then evaluates alarms.
@@ -346,6 +383,7 @@ export class LocalRuntime {
       port: ports.netsuite ?? this.defaultPort('netsuite'),
       seed,
       concurrencyLimit: netsuiteConcurrencyLimit(this.options.env),
+      ...optionalProcessing(netsuiteProcessingMs(this.options.env)),
     });
     (this as { netsuite: typeof netsuite }).netsuite = netsuite;
     this.twins.set('netsuite', { name: 'netsuite', url: netsuite.url, close: () => netsuite.close() });
@@ -763,6 +801,24 @@ export class LocalRuntime {
   }
 
   /** Resolves when no event delivery, queue message or execution is still in flight. */
+  /**
+   * Enables or disables the event source mappings of the functions whose logical id starts with one
+   * of `functionPrefixes` (all when none), as `UpdateEventSourceMapping` would: a disabled mapping
+   * leaves its messages in the queue. Returns how many mappings changed.
+   */
+  setEventSourceMappingsEnabled(enabled: boolean, functionPrefixes: readonly string[] = []): number {
+    const ids = new Map(this.lambda.snapshot().map((fn) => [String(fn.name), String(fn.logicalId)]));
+    let changed = 0;
+    for (const poller of this.pollers) {
+      const logicalId = ids.get(String(poller.snapshot().function)) ?? String(poller.snapshot().function);
+      if (functionPrefixes.length > 0 && !functionPrefixes.some((prefix) => logicalId.startsWith(prefix)))
+        continue;
+      poller.setEnabled(enabled);
+      changed += 1;
+    }
+    return changed;
+  }
+
   async idle(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -776,6 +832,7 @@ export class LocalRuntime {
 
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    this.operations.close();
     await Promise.allSettled(this.pollers.map((poller) => poller.stop()));
     this.sqs?.close();
     await this.lambda?.close();

@@ -55,6 +55,10 @@ export class SqsPoller {
   private batches = 0;
   private messages = 0;
   private failedMessages = 0;
+  /** Set while the mapping is disabled (UpdateEventSourceMapping `Enabled: false`): resolves on enable. */
+  private disabled: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Ends the long polls in progress when the mapping is disabled. */
+  private receiving = new AbortController();
 
   constructor(
     private readonly spec: SqsMappingSpec,
@@ -67,7 +71,33 @@ export class SqsPoller {
     for (let i = 0; i < this.spec.maxConcurrency; i += 1) this.loops.push(this.loop());
   }
 
+  /**
+   * Enables or disables the mapping, as `UpdateEventSourceMapping` does: disabled, it starts no new
+   * receive (batches in flight finish), so the queue builds a backlog.
+   */
+  setEnabled(enabled: boolean): void {
+    if (!enabled) {
+      if (!this.disabled) {
+        let resolve: () => void = () => {};
+        const promise = new Promise<void>((done) => {
+          resolve = done;
+        });
+        this.disabled = { promise, resolve };
+        this.receiving.abort();
+        this.receiving = new AbortController();
+      }
+      return;
+    }
+    this.disabled?.resolve();
+    this.disabled = undefined;
+  }
+
+  get enabled(): boolean {
+    return this.disabled === undefined;
+  }
+
   async stop(): Promise<void> {
+    this.disabled?.resolve();
     this.abort.abort();
     await Promise.allSettled(this.loops);
   }
@@ -78,6 +108,7 @@ export class SqsPoller {
       queue: this.spec.queueArn.split(':').pop(),
       batchSize: this.spec.batchSize,
       maxConcurrency: this.spec.maxConcurrency,
+      enabled: this.enabled,
       batches: this.batches,
       messages: this.messages,
       failedMessages: this.failedMessages,
@@ -87,6 +118,10 @@ export class SqsPoller {
   private async loop(): Promise<void> {
     const { signal } = this.abort;
     while (!signal.aborted) {
+      if (this.disabled) {
+        await this.disabled.promise;
+        continue;
+      }
       let received: ReceivedMessage[];
       try {
         received = await this.sqs.receiveMessage(this.spec.queueArn, {
@@ -94,7 +129,7 @@ export class SqsPoller {
           waitTimeSeconds: POLL_WAIT_SECONDS,
           attributeNames: ['All'],
           messageAttributeNames: ['All'],
-          signal,
+          signal: AbortSignal.any([signal, this.receiving.signal]),
         });
       } catch {
         if (signal.aborted) return;

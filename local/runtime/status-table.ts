@@ -1,26 +1,7 @@
 /** Renders `/_local/status` as the plain tables `npm run local -- status` prints. */
+import { table } from '../../ops/table';
 
 type Row = Record<string, unknown>;
-
-export const table = (title: string, rows: readonly Row[], columns: readonly string[]): string => {
-  if (rows.length === 0) return `${title}: none\n`;
-  const text = (value: unknown): string =>
-    value && typeof value === 'object'
-      ? Object.entries(value as Record<string, unknown>)
-          .map(([key, inner]) => `${key}=${String(inner)}`)
-          .join(',')
-      : String(value ?? '');
-  const cells = rows.map((row) => columns.map((column) => text(row[column])));
-  const widths = columns.map((column, index) =>
-    Math.max(column.length, ...cells.map((line) => (line[index] ?? '').length)),
-  );
-  const line = (values: readonly string[]) =>
-    values
-      .map((value, index) => value.padEnd(widths[index] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [`${title}:`, `  ${line(columns)}`, ...cells.map((values) => `  ${line(values)}`), ''].join('\n');
-};
 
 interface Status {
   api?: string;
@@ -33,6 +14,9 @@ interface Status {
   alarms?: Row[];
   metrics?: Row[];
   notEmulated?: Row[];
+  exceptions?: Row[];
+  trail?: { id: string; ids: Row[]; steps: Row[] };
+  operationsError?: string;
 }
 
 export const renderStatus = (status: Status): string => {
@@ -82,6 +66,20 @@ export const renderStatus = (status: Status): string => {
     : (status.executions?.executions ?? []);
   out.push(table('Executions', executions, ['name', 'stateMachine', 'status', 'startDate', 'error']));
   out.push(table('Alarms', status.alarms ?? [], ['id', 'state', 'reason']));
+  out.push(
+    table(
+      'Exceptions (npx revbridge exceptions show <id>)',
+      (status.exceptions ?? []).map((item) => ({ ...item, reason: item.message })),
+      ['exceptionId', 'status', 'flow', 'code', 'reason', 'correlationId', 'openedAt'],
+    ),
+  );
+  if (status.operationsError) out.push(`Exceptions could not be read: ${status.operationsError}\n`);
+  if (status.trail) {
+    out.push(table(`Ids of ${status.trail.id}`, status.trail.ids, ['entity', 'system', 'id']));
+    out.push(
+      table(`Trail of ${status.trail.id}`, status.trail.steps, ['at', 'kind', 'system', 'id', 'detail']),
+    );
+  }
   out.push(
     table(
       'Metrics',

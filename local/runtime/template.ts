@@ -14,6 +14,8 @@ export interface CfnTemplate {
   readonly Resources: Record<string, CfnResource>;
   readonly Conditions?: Record<string, unknown>;
   readonly Parameters?: Record<string, { Default?: unknown }>;
+  readonly Outputs?: Record<string, { Value: unknown; Description?: string; Condition?: string }>;
+  readonly Description?: string;
 }
 
 export interface LoadedTemplate {

@@ -9,6 +9,7 @@ import {
   SequenceNumbers,
 } from './fifo';
 import { md5Hex, sendDigests } from './md5';
+import { type MessageMoveTask, MessageMoveTasks, taskHandleOf } from './message-move';
 import {
   checkBatch,
   checkIntegerParameter,
@@ -73,6 +74,7 @@ export class SqsEngine {
   readonly now: () => number;
   private readonly queues = new Map<string, Queue>();
   private readonly sequenceNumbers = new SequenceNumbers();
+  private readonly moveTasks = new MessageMoveTasks();
   private closed = false;
 
   constructor(options: SqsEngineOptions = {}) {
@@ -227,6 +229,98 @@ export class SqsEngine {
   describeQueue(ref: QueueRef): { name: string; url: string; arn: string; fifo: boolean } {
     const { name, url, arn, fifo } = this.resolve(ref);
     return { name, url, arn, fifo };
+  }
+
+  // ----- dead-letter queue redrive (message move tasks) ----------------------------------------
+
+  /**
+   * Moves the available messages of a dead-letter queue to `destinationArn`, or each back to the
+   * queue it was dead-lettered from, as new messages (receive count 0). SQS runs the move in the
+   * background at up to `maxNumberOfMessagesPerSecond`; locally it is done when this returns.
+   */
+  startMessageMoveTask(
+    sourceArn: string,
+    destinationArn?: string,
+    maxNumberOfMessagesPerSecond?: number,
+  ): string {
+    const source = this.findByArn(sourceArn);
+    if (!source)
+      throw sqsError(
+        'QueueDoesNotExist',
+        `The resource that you specified for the SourceArn parameter doesn't exist.`,
+      );
+    if (!this.redriveTargetArns().has(source.arn)) {
+      throw sqsError('InvalidParameterValue', 'Source queue must be configured as a Dead Letter Queue.');
+    }
+    if (this.moveTasks.running(source.arn)) {
+      throw sqsError(
+        'UnsupportedOperation',
+        'There is already a task running. Only one active task is allowed for a source queue arn at a given time.',
+      );
+    }
+    const destination = destinationArn === undefined ? undefined : this.findByArn(destinationArn);
+    if (destinationArn !== undefined && !destination) {
+      throw sqsError(
+        'QueueDoesNotExist',
+        `The resource that you specified for the DestinationArn parameter doesn't exist.`,
+      );
+    }
+    this.sweep(source);
+    const now = this.now();
+    const available = [...source.messages.values()].filter((message) => stateOf(message, now) === 'visible');
+    const task: MessageMoveTask = {
+      taskHandle: taskHandleOf(source.arn, randomUUID()),
+      sourceArn: source.arn,
+      destinationArn,
+      maxNumberOfMessagesPerSecond,
+      status: 'RUNNING',
+      approximateNumberOfMessagesMoved: 0,
+      approximateNumberOfMessagesToMove: available.length,
+      startedTimestamp: now,
+    };
+    this.moveTasks.add(task);
+    const touched = new Set<Queue>();
+    for (const message of available) {
+      const target =
+        destination ??
+        (message.deadLetterSourceArn ? this.findByArn(message.deadLetterSourceArn) : undefined);
+      if (!target) {
+        task.failureReason = `message ${message.messageId} has no source queue to go back to`;
+        continue;
+      }
+      source.messages.delete(message.messageId);
+      this.enqueue(target, {
+        body: message.body,
+        messageAttributes: message.messageAttributes,
+        ...(message.messageGroupId === undefined ? {} : { messageGroupId: message.messageGroupId }),
+        ...(target.fifo ? { messageDeduplicationId: randomUUID() } : {}),
+      });
+      task.approximateNumberOfMessagesMoved += 1;
+      touched.add(target);
+    }
+    task.status = task.failureReason ? 'FAILED' : 'COMPLETED';
+    for (const queue of touched) this.serve(queue);
+    return task.taskHandle;
+  }
+
+  /** The latest tasks of a dead-letter queue, newest first. */
+  listMessageMoveTasks(sourceArn: string, maxResults?: number): MessageMoveTask[] {
+    if (!this.findByArn(sourceArn))
+      throw sqsError(
+        'QueueDoesNotExist',
+        `The resource that you specified for the SourceArn parameter doesn't exist.`,
+      );
+    return this.moveTasks.list(sourceArn, maxResults);
+  }
+
+  /** Cancels a running task; locally every task has finished, so this is the error SQS gives then. */
+  cancelMessageMoveTask(taskHandle: string): number {
+    const task = this.moveTasks.byHandle(taskHandle);
+    if (!task) throw sqsError('InvalidParameterValue', 'The task handle is not valid.');
+    if (task.status !== 'RUNNING')
+      throw sqsError('UnsupportedOperation', `The task is ${task.status}, not RUNNING.`);
+    task.status = 'CANCELLED';
+    return task.approximateNumberOfMessagesMoved;
   }
 
   // ----- messages -----------------------------------------------------------------------------

@@ -294,6 +294,37 @@ export class SqsService implements JsonService {
       case 'ListDeadLetterSourceQueues':
         // The model spells this output member in lower camel case.
         return { queueUrls: engine.listDeadLetterSourceQueues(queueUrl()) };
+      case 'StartMessageMoveTask':
+        return {
+          TaskHandle: engine.startMessageMoveTask(
+            requiredString(input, 'SourceArn'),
+            optionalString(input, 'DestinationArn'),
+            optionalInteger(input, 'MaxNumberOfMessagesPerSecond'),
+          ),
+        };
+      case 'ListMessageMoveTasks':
+        return {
+          Results: engine
+            .listMessageMoveTasks(requiredString(input, 'SourceArn'), optionalInteger(input, 'MaxResults'))
+            .map((task) => ({
+              // Only a running task has a handle to cancel it by.
+              ...(task.status === 'RUNNING' ? { TaskHandle: task.taskHandle } : {}),
+              Status: task.status,
+              SourceArn: task.sourceArn,
+              ...(task.destinationArn ? { DestinationArn: task.destinationArn } : {}),
+              ...(task.maxNumberOfMessagesPerSecond === undefined
+                ? {}
+                : { MaxNumberOfMessagesPerSecond: task.maxNumberOfMessagesPerSecond }),
+              ApproximateNumberOfMessagesMoved: task.approximateNumberOfMessagesMoved,
+              ApproximateNumberOfMessagesToMove: task.approximateNumberOfMessagesToMove,
+              ...(task.failureReason ? { FailureReason: task.failureReason } : {}),
+              StartedTimestamp: task.startedTimestamp,
+            })),
+        };
+      case 'CancelMessageMoveTask':
+        return {
+          ApproximateNumberOfMessagesMoved: engine.cancelMessageMoveTask(requiredString(input, 'TaskHandle')),
+        };
       default:
         throw sqsError(
           'UnsupportedOperation',

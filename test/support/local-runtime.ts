@@ -1,3 +1,5 @@
+import { Client as HubSpotClient } from '@hubspot/api-client';
+import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from '../../local/config';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime/runtime';
@@ -42,6 +44,31 @@ export const invoiceFinalized = (overrides: Record<string, unknown> = {}) => {
   };
 };
 
+/** Stripe's `invoice.paid` for the invoice a `finalized` event carried: same invoice, now paid by card. */
+export const invoicePaid = (finalized: ReturnType<typeof invoiceFinalized>) => {
+  const invoice = finalized.data.object;
+  return {
+    ...finalized,
+    id: `${finalized.id}_paid`,
+    type: 'invoice.paid',
+    data: {
+      object: {
+        ...invoice,
+        status: 'paid',
+        amount_paid: invoice.amount_due,
+        amount_remaining: 0,
+        payment_intent: `pi_${invoice.id}`,
+        status_transitions: {
+          finalized_at: finalized.created,
+          paid_at: finalized.created,
+          marked_uncollectible_at: null,
+          voided_at: null,
+        },
+      },
+    },
+  };
+};
+
 /** POSTs an event to the local API as Stripe would: raw JSON, signed with the official SDK. */
 export const postStripeWebhook = async (runtime: LocalRuntime, event: unknown) => {
   const payload = JSON.stringify(event, null, 2);
@@ -70,4 +97,31 @@ export const eventually = async <T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+};
+
+/** The official clients a user's systems would use, pointed at the runtime's twins. */
+export const twinClients = (runtime: LocalRuntime) => {
+  const urlOf = (name: string) => {
+    const url = runtime.status().twins[name];
+    if (!url) throw new Error(`twin ${name} is not running`);
+    return new URL(url);
+  };
+  const stripeUrl = urlOf('stripe');
+  return {
+    salesforce: new Connection({
+      instanceUrl: urlOf('salesforce').origin,
+      accessToken: localSecrets().salesforceAccessToken,
+      version: '62.0',
+    }),
+    hubspot: new HubSpotClient({
+      accessToken: localSecrets().hubspotAccessToken,
+      basePath: urlOf('hubspot').origin,
+    }),
+    stripe: new Stripe(localSecrets().stripeApiKey, {
+      host: stripeUrl.hostname,
+      port: Number(stripeUrl.port),
+      protocol: 'http',
+      maxNetworkRetries: 0,
+    }),
+  };
 };

@@ -1,7 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ConcurrencyLeases } from '../../lambdas/adapters/aws/concurrency-leases';
@@ -15,7 +21,12 @@ import { FLOW as POST_INVOICE, postInvoice } from '../../lambdas/post-invoice/lo
 import { PermanentError, TransientError } from '../../lambdas/shared/errors';
 import { type EventConsumerOptions, eventConsumer } from '../../lambdas/shared/event-consumer';
 import { FLOW as START_DEAL_SAGA, startDealSaga } from '../../lambdas/start-deal-saga/logic';
-import { dealWonEvent, invoiceFinalizedEvent, invoicePaidEvent } from '../support/canonical-events';
+import {
+  creditNoteEvent,
+  dealWonEvent,
+  invoiceFinalizedEvent,
+  invoicePaidEvent,
+} from '../support/canonical-events';
 import { stripeEventFor, vendorJson } from '../support/fixtures';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -67,7 +78,7 @@ const batchOf = (...records: ReturnType<typeof recordOf>[]): SQSEvent => ({ Reco
 
 /** A consumer with fakes for everything but its own code; records what it did. */
 const consumerWorld = <T extends EventType, R>(
-  type: T,
+  type: T | readonly T[],
   handle: (event: CanonicalEvent<T>) => Promise<R>,
   overrides: Partial<EventConsumerOptions<T, R>> = {},
 ) => {
@@ -126,6 +137,58 @@ describe('the event consumer', () => {
     expect(seen).toEqual([event.id]);
     expect(w.described).toEqual([{ outcome: 'posted' }]);
     expect(w.visibilityChanges()).toEqual([]);
+  });
+
+  it("keeps the handled event's ids and outcome in its idempotency record for the operator's trail, never its data", async () => {
+    const w = consumerWorld('billing.invoice.finalized', async () => ({ outcome: 'posted' as const }), {
+      describe: () => ({ outcome: 'posted', skipped: undefined }),
+    });
+    const event = invoiceFinalizedEvent();
+    await w.run(batchOf(recordOf(event)));
+    const saved = dynamo
+      .commandCalls(UpdateItemCommand)
+      .map((call) => call.args[0].input.ExpressionAttributeValues);
+    const data = unmarshall(saved.find((values) => values?.[':response_data'])?.[':response_data']?.M ?? {});
+    expect(data.result).toEqual({ outcome: 'posted' });
+    expect(data.handled).toEqual({
+      flow: 'test-flow',
+      eventId: event.id,
+      type: 'billing.invoice.finalized',
+      correlationId: event.correlationId,
+      causationId: event.causationId,
+      occurredAt: event.occurredAt,
+      ids: {
+        id: event.data.id,
+        'customer.billingId': event.data.customer.billingId,
+        subscriptionId: String(event.data.subscriptionId),
+      },
+      handledAt: expect.any(String),
+      outcome: { outcome: 'posted' },
+    });
+    expect(JSON.stringify(data.handled)).not.toContain(String(event.data.total));
+  });
+
+  it('completes a redelivered event whose idempotency record was saved before the trail was kept', async () => {
+    const seen: string[] = [];
+    const w = consumerWorld('billing.invoice.finalized', async (event) => {
+      seen.push(event.id);
+      return { outcome: 'posted' as const };
+    });
+    dynamo.on(PutItemCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'exists',
+        $metadata: {},
+        Item: marshall({
+          id: 'consumer#hash',
+          status: 'COMPLETED',
+          expiration: Math.floor(Date.now() / 1000) + 3600,
+          data: { outcome: 'posted' },
+        }),
+      }),
+    );
+    expect(await w.run(batchOf(recordOf(invoiceFinalizedEvent())))).toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual([]);
+    expect(w.described).toEqual([{ outcome: 'posted' }]);
   });
 
   it('opens an exception for a permanent failure and completes the record without retry', async () => {
@@ -226,6 +289,26 @@ describe('the event consumer', () => {
   });
 });
 
+describe('the event consumer of several event types', () => {
+  it('runs the work for each type it carries, and sends a record of any other type on to the DLQ', async () => {
+    const seen: string[] = [];
+    const w = consumerWorld(['billing.credit_note.created', 'billing.credit_note.voided'], async (event) => {
+      seen.push(event.type);
+      return {};
+    });
+    const response = await w.run(
+      batchOf(
+        recordOf(creditNoteEvent('billing.credit_note.created'), 1, 'msg-1'),
+        recordOf(creditNoteEvent('billing.credit_note.voided'), 1, 'msg-2'),
+        recordOf(invoicePaidEvent(), 1, 'msg-3'),
+      ),
+    );
+    expect(seen).toEqual(['billing.credit_note.created', 'billing.credit_note.voided']);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-3' }] });
+    expect(w.visibilityChanges().map((change) => change.VisibilityTimeout)).toEqual([0]);
+  });
+});
+
 /** The permanent failures of the flows, reported by the consumer as the logic files once did themselves. */
 describe('the event consumer with a vendor account lease', () => {
   const leasesThat = (outcome: 'grant' | 'refuse') => {
@@ -234,10 +317,7 @@ describe('the event consumer with a vendor account lease', () => {
       async acquire(deadlineMs, leaseMs) {
         log.push(`acquire within ${deadlineMs - Date.now() <= 15_000 ? '15s' : 'more'}, hold ${leaseMs}`);
         if (outcome === 'refuse') {
-          throw new TransientError('all 10 netsuite leases are in use', {
-            code: 'LeaseUnavailable',
-            retryAfterSeconds: 5,
-          });
+          throw new TransientError('all 10 netsuite leases are in use', { code: 'LeaseUnavailable' });
         }
         return async () => {
           log.push('release');
@@ -267,7 +347,7 @@ describe('the event consumer with a vendor account lease', () => {
     expect(log).toEqual(['acquire within 15s, hold 35000', 'handle in_first', 'handle in_second', 'release']);
   });
 
-  it('returns every record to the queue, delayed, without running the work, when no lease comes in time', async () => {
+  it("returns every record to the queue, delayed by the flow's backoff, without running the work, when no lease comes in time", async () => {
     const { lease } = leasesThat('refuse');
     const handled: string[] = [];
     const w = consumerWorld(
@@ -281,14 +361,15 @@ describe('the event consumer with a vendor account lease', () => {
     const result = await w.run(
       batchOf(
         recordOf(invoiceFinalizedEvent({ id: 'in_a' }), 1, 'm-1'),
-        recordOf(invoiceFinalizedEvent({ id: 'in_b' }), 1, 'm-2'),
+        recordOf(invoiceFinalizedEvent({ id: 'in_b' }), 3, 'm-2'),
       ),
     );
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }] });
     expect(handled).toEqual([]);
     expect(w.visibilityChanges()).toEqual([
-      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-m-1', VisibilityTimeout: 5 },
-      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-m-2', VisibilityTimeout: 5 },
+      // The flow's backoff (30 s doubling) by each record's receive count: 1st and 3rd.
+      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-m-1', VisibilityTimeout: 30 },
+      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-m-2', VisibilityTimeout: 120 },
     ]);
   });
 });
@@ -370,5 +451,38 @@ describe("a flow's permanent failure through the consumer", () => {
     ]);
     expect(w.published.map((e) => e.type)).toEqual(['ops.exception.opened']);
     expect(started).toEqual([]);
+  });
+});
+
+describe('an event consumer of several event types', () => {
+  it('runs the work for each type its queue carries and sends any other type on to the DLQ', async () => {
+    const seen: string[] = [];
+    const w = consumerWorld<'billing.invoice.paid' | 'billing.payment.failed', { outcome: 'seen' }>(
+      'billing.invoice.paid',
+      async (event) => {
+        seen.push(event.type);
+        return { outcome: 'seen' as const };
+      },
+      { type: ['billing.invoice.paid', 'billing.payment.failed'] },
+    );
+    const failed = parseEvent(
+      mapStripeEvent(
+        parseStripeEvent(
+          stripeEventFor('invoice.payment_failed', vendorJson('stripe/resources/invoice.json')),
+        ),
+        'acct_test',
+      ),
+      'billing.payment.failed',
+    );
+    expect(
+      await w.run(
+        batchOf(
+          recordOf(invoicePaidEvent(), 1, 'msg-paid'),
+          recordOf(failed, 1, 'msg-failed'),
+          recordOf(invoiceFinalizedEvent(), 1, 'msg-finalized'),
+        ),
+      ),
+    ).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-finalized' }] });
+    expect(seen).toEqual(['billing.invoice.paid', 'billing.payment.failed']);
   });
 });

@@ -80,6 +80,8 @@ describe('HubSpot CRM client against the HubSpot twin', () => {
           'revbridge_erp_customer_id',
           'revbridge_sales_order_id',
           'revbridge_status',
+          'revbridge_subscription_status',
+          { name: 'revbridge_contract_value', type: 'number' },
         ],
         companies: ['tax_id', 'billing_email', 'subsidiary'],
         line_items: ['catalog_code'],
@@ -196,6 +198,21 @@ describe('HubSpot CRM client against the HubSpot twin', () => {
   it('answers null for a deal that does not exist, and refuses an id that is not numeric', async () => {
     await expect(client.getDeal('999999999')).resolves.toBeNull();
     await expect(client.getDeal('../companies/1')).rejects.toMatchObject({ code: 'InvalidDealId' });
+  });
+
+  it('writes named deal properties, numbers as decimal strings', async () => {
+    const dealId = deal([{ id: company() }], []);
+    await client.writeDealFields(dealId, {
+      revbridge_subscription_status: 'canceled',
+      revbridge_contract_value: 1525.5,
+    });
+    expect(twin.getObject('deals', dealId)?.properties).toMatchObject({
+      revbridge_subscription_status: 'canceled',
+      revbridge_contract_value: '1525.5',
+    });
+    await expect(client.writeDealFields('../companies/1', { revbridge_status: 'x' })).rejects.toMatchObject({
+      code: 'InvalidDealId',
+    });
   });
 
   it('writes ids and status back to the deal, and reads them as what already exists', async () => {

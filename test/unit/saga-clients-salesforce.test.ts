@@ -87,6 +87,8 @@ describe('Salesforce CRM client against the Salesforce twin', () => {
           'ERP_Customer_Id__c',
           'Sales_Order_Id__c',
           'Revbridge_Status__c',
+          'Subscription_Status__c',
+          { name: 'Contract_Value__c', type: 'currency' },
         ],
         Account: ['Tax_Id__c', 'Billing_Email__c', 'Subsidiary__c'],
       },
@@ -221,6 +223,22 @@ describe('Salesforce CRM client against the Salesforce twin', () => {
     const after = twin.getRecord('Opportunity', opportunityId);
     expect(String(after?.Revbridge_Status__c)).toHaveLength(255);
     expect(after?.Billing_Customer_Id__c).toBe('cus_123');
+  });
+
+  it('writes named opportunity fields, a number as a number, and refuses a name that is not an API name', async () => {
+    const opportunityId = opportunity(account());
+    await client.writeDealFields(opportunityId, {
+      Subscription_Status__c: 'active',
+      Contract_Value__c: 1525.5,
+    });
+    expect(twin.getRecord('Opportunity', opportunityId)).toMatchObject({
+      Subscription_Status__c: 'active',
+      Contract_Value__c: 1525.5,
+    });
+    await expect(client.writeDealFields(opportunityId, { 'Name, Amount': 'x' })).rejects.toMatchObject({
+      name: 'PermanentError',
+      code: 'InvalidFieldName',
+    });
   });
 
   it('asks for a fresh token once when the session expired', async () => {

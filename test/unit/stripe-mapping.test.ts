@@ -65,10 +65,60 @@ describe('Stripe events to canonical events', () => {
     expect(failed.data.failureReason).not.toBeNull();
   });
 
+  it('gives a payment failure what dunning needs: amount due, attempts as its version, and the next retry', () => {
+    const failed = parseEvent(
+      map(
+        stripeEventFor('invoice.payment_failed', {
+          ...invoice,
+          attempt_count: 3,
+          amount_remaining: 700,
+          next_payment_attempt: 1_722_213_254,
+        }),
+      ),
+      'billing.payment.failed',
+    );
+    expect(failed.version).toBe(3);
+    expect(failed.data).toMatchObject({
+      invoiceId: invoice.id,
+      attemptCount: 3,
+      amountDue: 700,
+      nextPaymentAttemptAt: '2024-07-29T00:34:14.000Z',
+    });
+    const last = map(stripeEventFor('invoice.payment_failed', { ...invoice, next_payment_attempt: null }));
+    expect(parseEvent(last, 'billing.payment.failed').data.nextPaymentAttemptAt).toBeNull();
+  });
+
   it('maps Stripe’s credit note sample to a canonical credit note', () => {
     const note = vendorJson('stripe/resources/credit_note.json');
     const event = parseEvent(map(stripeEventFor('credit_note.created', note)), 'billing.credit_note.created');
     expect(event.data).toMatchObject({ id: note.id, total: note.total, invoiceId: note.invoice });
+  });
+
+  it('maps a credit note’s lines, tax and pre-payment part, and credit_note.voided to billing.credit_note.voided', () => {
+    const note = {
+      ...vendorJson<Record<string, unknown>>('stripe/resources/credit_note.json'),
+      status: 'void',
+    };
+    const event = parseEvent(map(stripeEventFor('credit_note.voided', note)), 'billing.credit_note.voided');
+    expect(event.correlationId).toBe('in_1Pgc75B7WZ01zgkWYv4iMwt7');
+    expect(event.data).toMatchObject({
+      status: 'void',
+      subtotal: 1690,
+      tax: 0,
+      total: 1690,
+      voidedAt: '2009-02-13T23:31:30.000Z',
+      lines: [
+        { invoiceLineId: 'il_1Pgc74B7WZ01zgkWWh45tUBA', amount: 1190, quantity: 1 },
+        { invoiceLineId: null, amount: 500, description: 'Service credit' },
+      ],
+    });
+  });
+
+  it('rejects a credit note whose lines do not all fit in the event', () => {
+    const note = vendorJson<{ lines: Record<string, unknown> }>('stripe/resources/credit_note.json');
+    expect(() =>
+      map(stripeEventFor('credit_note.created', { ...note, lines: { ...note.lines, has_more: true } })),
+    ).toThrow(expect.objectContaining({ code: 'CreditNoteLinesTruncated' }));
   });
 
   it.each([

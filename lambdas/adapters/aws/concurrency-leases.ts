@@ -137,7 +137,6 @@ export const dynamoConcurrencyLeases = (
         if (now() >= deadlineMs) {
           throw new TransientError(`all ${options.limit} ${options.resource} leases are in use`, {
             code: 'LeaseUnavailable',
-            retryAfterSeconds: 5,
           });
         }
         // Full jitter, 20 ms doubling to 1 s: waiting holders spread out instead of retrying in step.

@@ -19,8 +19,10 @@ export const reportException = async (
   code: string,
   message: string,
   event: CanonicalEvent,
+  /** What the exception is about, when not the event itself (see `ExceptionsRepository.open`). */
+  key?: string,
 ): Promise<ExceptionRecord> => {
-  const record = await deps.exceptions.open(flow, code, message, event);
+  const record = await deps.exceptions.open(flow, code, message, event, key);
   await deps.publisher.publish([
     followUpEvent(
       event,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CanonicalEvent } from '../../domain/events';
 import { TransientError } from '../../shared/errors';
 
@@ -17,7 +17,23 @@ export interface ExceptionRecord {
 }
 
 export interface ExceptionsRepository {
-  open(flow: string, code: string, message: string, event: CanonicalEvent): Promise<ExceptionRecord>;
+  /**
+   * `key` names what the exception is about when that is not the event itself (the dunning flow opens
+   * one per invoice, whatever attempt's event opens it). @default the event id
+   */
+  open(
+    flow: string,
+    code: string,
+    message: string,
+    event: CanonicalEvent,
+    key?: string,
+  ): Promise<ExceptionRecord>;
+}
+
+/** Closes an exception the flow itself saw settle (an invoice paid after its payment failed). */
+export interface ExceptionResolver {
+  /** `false` when there was no open exception with that id (never opened, or resolved already). */
+  resolve(exceptionId: string, resolvedBy: string): Promise<boolean>;
 }
 
 export const exceptionId = (flow: string, eventId: string): string =>
@@ -26,9 +42,15 @@ export const exceptionId = (flow: string, eventId: string): string =>
 export const dynamoExceptionsRepository = (
   client: DynamoDBDocumentClient,
   tableName: string,
-): ExceptionsRepository => ({
-  async open(flow, code, message, event) {
-    const record: ExceptionRecord = { exceptionId: exceptionId(flow, event.id), flow, code, message, event };
+): ExceptionsRepository & ExceptionResolver => ({
+  async open(flow, code, message, event, key) {
+    const record: ExceptionRecord = {
+      exceptionId: exceptionId(flow, key ?? event.id),
+      flow,
+      code,
+      message,
+      event,
+    };
     try {
       await client.send(
         new PutCommand({
@@ -57,5 +79,32 @@ export const dynamoExceptionsRepository = (
       );
     }
     return record;
+  },
+
+  async resolve(id, resolvedBy) {
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: id },
+          UpdateExpression: 'SET #status = :resolved, resolvedBy = :by, resolvedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND #status <> :resolved',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':resolved': 'RESOLVED',
+            ':by': resolvedBy,
+            ':now': new Date().toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw new TransientError(
+        'exceptions table update failed',
+        { code: 'ExceptionsUnavailable' },
+        { cause: error },
+      );
+    }
   },
 });

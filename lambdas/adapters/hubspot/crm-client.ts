@@ -1,5 +1,11 @@
 import * as z from 'zod/mini';
-import { type CrmClient, type Deal, type DealWriteBack, dealSchema } from '../../domain/deal';
+import {
+  type CrmClient,
+  type Deal,
+  type DealFieldWriter,
+  type DealWriteBack,
+  dealSchema,
+} from '../../domain/deal';
 import { describeIssues } from '../../domain/events';
 import { toMinorUnits } from '../../domain/money';
 import { httpError, PermanentError, TransientError } from '../../shared/errors';
@@ -75,7 +81,7 @@ const batchSchema = z.object({ results: z.array(objectSchema) });
 
 type HubSpotObject = z.infer<typeof objectSchema>;
 
-export class HubSpotCrmClient implements CrmClient {
+export class HubSpotCrmClient implements CrmClient, DealFieldWriter {
   private readonly properties: HubSpotWriteBackProperties;
   private readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
@@ -133,6 +139,31 @@ export class HubSpotCrmClient implements CrmClient {
     if (values.subscriptionId !== undefined) written[properties.subscriptionId] = values.subscriptionId;
     if (values.erpCustomerId !== undefined) written[properties.erpCustomerId] = values.erpCustomerId;
     if (values.salesOrderId !== undefined) written[properties.salesOrderId] = values.salesOrderId;
+    await this.send('update deal', 'PATCH', `/crm/v3/objects/deals/${dealId}`, { properties: written });
+  }
+
+  /**
+   * Sets company properties; `null` clears one (HubSpot clears a property set to the empty string).
+   * HubSpot takes every value as a string, numbers and dates (`YYYY-MM-DD` or epoch ms) included.
+   */
+  async updateCompany(
+    companyId: string,
+    values: Readonly<Record<string, string | number | null>>,
+  ): Promise<void> {
+    // The id goes into a URL path: HubSpot record ids are numeric.
+    if (!DEAL_ID.test(companyId)) {
+      throw new PermanentError('company id is not a HubSpot record id', { code: 'InvalidAccountId' });
+    }
+    const properties = Object.fromEntries(
+      Object.entries(values).map(([name, value]) => [name, value === null ? '' : String(value)]),
+    );
+    await this.send('update company', 'PATCH', `/crm/v3/objects/companies/${companyId}`, { properties });
+  }
+
+  async writeDealFields(dealId: string, fields: Readonly<Record<string, string | number>>): Promise<void> {
+    checkDealId(dealId);
+    // HubSpot takes every property value as a string, numbers in plain decimal notation.
+    const written = Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, String(value)]));
     await this.send('update deal', 'PATCH', `/crm/v3/objects/deals/${dealId}`, { properties: written });
   }
 

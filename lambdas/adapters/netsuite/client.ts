@@ -174,6 +174,19 @@ export class NetSuiteClient {
     }
   }
 
+  /**
+   * Voids a transaction, NetSuite's finance-safe undo of a posted one: it stays, with status Voided and
+   * its lines and applications at zero (a direct void; with "Void Transactions Using Reversing Journals"
+   * on, NetSuite posts a reversing journal instead). Called as a record action on the internal id. REST
+   * web services list no `void` action of their own: an account exposes SuiteScript's
+   * `N/transaction.void` at this path, which is what the local twin serves.
+   * https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_156631158782.html
+   * https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_4413162576.html
+   */
+  async voidTransaction(type: RecordType, internalId: string): Promise<void> {
+    await this.request('POST', `${RECORD_PATH}/${type}/${encodeURIComponent(internalId)}/@void`);
+  }
+
   private async request(
     method: 'GET' | 'PUT' | 'POST' | 'PATCH',
     path: string,

@@ -1,4 +1,4 @@
-import type { Invoice, Payment } from '../../domain/events';
+import type { CreditNote, Invoice, Payment } from '../../domain/events';
 import { toMajorUnits } from '../../domain/money';
 import { PermanentError } from '../../shared/errors';
 
@@ -50,28 +50,41 @@ export const toNetSuiteCustomer = (
   currency: currencyRef(mapping, currency),
 });
 
-export const toNetSuiteInvoice = (
-  invoice: Invoice,
-  erpCustomerId: string,
+/** A billing line as a transaction line takes it: its product decides the item. */
+interface BillingLine {
+  readonly productId: string | null;
+  readonly quantity: number;
+  readonly amount: number;
+  readonly description: string | null;
+}
+
+/**
+ * A billing document's lines as NetSuite item lines: each line's product mapped to its item, the billing
+ * system's tax on the tax item and whatever lies between the lines and the total (discounts) on the
+ * adjustment item, so NetSuite's total equals the billing document's.
+ */
+const toItemLines = (
+  document: { readonly lines: readonly BillingLine[]; readonly tax: number; readonly total: number },
+  currency: string,
   mapping: NetSuiteMapping,
-): Record<string, unknown> => {
-  const major = (minor: number) => toMajorUnits(minor, invoice.currency);
-  const items: Record<string, unknown>[] = invoice.lines.map((line) => ({
+): Record<string, unknown>[] => {
+  const major = (minor: number) => toMajorUnits(minor, currency);
+  const items: Record<string, unknown>[] = document.lines.map((line) => ({
     item: { id: (line.productId && mapping.productItemIds[line.productId]) || mapping.defaultItemId },
     quantity: line.quantity,
     amount: major(line.amount),
     ...(line.description ? { description: line.description.slice(0, 4000) } : {}),
   }));
-  if (invoice.tax !== 0) {
+  if (document.tax !== 0) {
     items.push({
       item: { id: mapping.taxItemId },
       quantity: 1,
-      amount: major(invoice.tax),
+      amount: major(document.tax),
       description: 'Tax',
     });
   }
-  const linesTotal = invoice.lines.reduce((sum, line) => sum + line.amount, 0);
-  const adjustment = invoice.total - linesTotal - invoice.tax;
+  const linesTotal = document.lines.reduce((sum, line) => sum + line.amount, 0);
+  const adjustment = document.total - linesTotal - document.tax;
   if (adjustment !== 0) {
     items.push({
       item: { id: mapping.adjustmentItemId },
@@ -80,16 +93,61 @@ export const toNetSuiteInvoice = (
       description: 'Discounts and adjustments',
     });
   }
+  return items;
+};
+
+export const toNetSuiteInvoice = (
+  invoice: Invoice,
+  erpCustomerId: string,
+  mapping: NetSuiteMapping,
+): Record<string, unknown> => ({
+  externalId: invoice.id,
+  entity: { id: erpCustomerId },
+  subsidiary: { id: mapping.subsidiaryId },
+  currency: currencyRef(mapping, invoice.currency),
+  tranDate: day(invoice.issuedAt),
+  ...(invoice.dueAt ? { dueDate: day(invoice.dueAt) } : {}),
+  ...(invoice.number ? { otherRefNum: invoice.number } : {}),
+  memo: `Billing invoice ${invoice.number ?? invoice.id}`,
+  item: { items: toItemLines(invoice, invoice.currency, mapping) },
+});
+
+/**
+ * A billing credit note as a NetSuite credit memo: created from the ERP invoice it credits (subsidiary
+ * and currency are the invoice's, as flow 2 posted it), its lines and tax mapped like the invoice's, and
+ * applied to that invoice for the part that reduced what was left to pay (`prePaymentAmount`). What was
+ * credited after payment (refunded, or left as customer balance) stays unapplied: credit on the
+ * customer, as in the billing system. `products` maps the invoice lines credited to their products.
+ */
+export const toNetSuiteCreditMemo = (
+  note: CreditNote,
+  products: ReadonlyMap<string, string | null>,
+  erp: { readonly customerId: string; readonly invoiceId: string },
+  mapping: NetSuiteMapping,
+): Record<string, unknown> => {
+  const applied = Math.min(note.prePaymentAmount, note.total);
+  const lines = note.lines.map((line) => ({
+    productId: line.invoiceLineId ? (products.get(line.invoiceLineId) ?? null) : null,
+    quantity: line.quantity ?? 1,
+    amount: line.amount,
+    description: line.description,
+  }));
   return {
-    externalId: invoice.id,
-    entity: { id: erpCustomerId },
+    externalId: note.id,
+    entity: { id: erp.customerId },
+    createdFrom: { id: erp.invoiceId },
     subsidiary: { id: mapping.subsidiaryId },
-    currency: currencyRef(mapping, invoice.currency),
-    tranDate: day(invoice.issuedAt),
-    ...(invoice.dueAt ? { dueDate: day(invoice.dueAt) } : {}),
-    ...(invoice.number ? { otherRefNum: invoice.number } : {}),
-    memo: `Billing invoice ${invoice.number ?? invoice.id}`,
-    item: { items },
+    currency: currencyRef(mapping, note.currency),
+    tranDate: day(note.issuedAt),
+    ...(note.number ? { otherRefNum: note.number } : {}),
+    memo: `Billing credit note ${note.number ?? note.id}${note.reason ? ` (${note.reason})` : ''}`,
+    item: { items: toItemLines({ lines, tax: note.tax, total: note.total }, note.currency, mapping) },
+    apply: {
+      items:
+        applied > 0
+          ? [{ doc: { id: erp.invoiceId }, apply: true, amount: toMajorUnits(applied, note.currency) }]
+          : [],
+    },
   };
 };
 

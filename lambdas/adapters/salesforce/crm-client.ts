@@ -1,5 +1,11 @@
 import * as z from 'zod/mini';
-import { type CrmClient, type Deal, type DealWriteBack, dealSchema } from '../../domain/deal';
+import {
+  type CrmClient,
+  type Deal,
+  type DealFieldWriter,
+  type DealWriteBack,
+  dealSchema,
+} from '../../domain/deal';
 import { describeIssues } from '../../domain/events';
 import { toMinorUnits } from '../../domain/money';
 import { httpError, PermanentError } from '../../shared/errors';
@@ -82,6 +88,7 @@ const TRANSIENT_CODES: ReadonlySet<string> = new Set([
 /** A text field longer than its length is rejected (STRING_TOO_LONG); 255 is the largest Text field. */
 const STATUS_MAX_LENGTH = 255;
 const FIELD_PATH = /^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*$/;
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 const text = z.nullish(z.string());
 const lineSchema = z.object({
@@ -121,7 +128,7 @@ const queryResultSchema = z.object({ records: z.array(z.record(z.string(), z.unk
 
 type SalesforceLine = z.infer<typeof lineSchema>;
 
-export class SalesforceCrmClient implements CrmClient {
+export class SalesforceCrmClient implements CrmClient, DealFieldWriter {
   private readonly fields: SalesforceWriteBackFields;
   private readonly dataPath: string;
   private readonly fetchImpl: typeof fetch;
@@ -184,6 +191,45 @@ export class SalesforceCrmClient implements CrmClient {
     if (values.subscriptionId !== undefined) body[this.fields.subscriptionId] = values.subscriptionId;
     if (values.erpCustomerId !== undefined) body[this.fields.erpCustomerId] = values.erpCustomerId;
     if (values.salesOrderId !== undefined) body[this.fields.salesOrderId] = values.salesOrderId;
+    await this.send('update Opportunity', 'PATCH', `${this.dataPath}/sobjects/Opportunity/${dealId}`, body);
+  }
+
+  /**
+   * Sets fields on an Account (`null` clears one). Names are checked to be API names: they come from
+   * configuration, and an unknown one is Salesforce's INVALID_FIELD (permanent).
+   */
+  async updateAccount(
+    accountId: string,
+    fields: Readonly<Record<string, string | number | null>>,
+  ): Promise<void> {
+    if (!isRecordId(accountId)) {
+      throw new PermanentError('account id is not a Salesforce record id', { code: 'InvalidAccountId' });
+    }
+    for (const name of Object.keys(fields)) {
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+        throw new PermanentError('Account field name is not an API name', { code: 'InvalidFieldName' });
+      }
+    }
+    await this.send('update Account', 'PATCH', `${this.dataPath}/sobjects/Account/${accountId}`, fields);
+  }
+
+  async writeDealFields(dealId: string, fields: Readonly<Record<string, string | number>>): Promise<void> {
+    if (!isRecordId(dealId)) {
+      throw new PermanentError('deal id is not a Salesforce record id', { code: 'InvalidDealId' });
+    }
+    for (const name of Object.keys(fields)) {
+      if (!FIELD_NAME.test(name)) {
+        throw new PermanentError(`Salesforce field name ${JSON.stringify(name)} is not an API name`, {
+          code: 'InvalidFieldName',
+        });
+      }
+    }
+    const body = Object.fromEntries(
+      Object.entries(fields).map(([name, value]) => [
+        name,
+        typeof value === 'string' ? value.slice(0, STATUS_MAX_LENGTH) : value,
+      ]),
+    );
     await this.send('update Opportunity', 'PATCH', `${this.dataPath}/sobjects/Opportunity/${dealId}`, body);
   }
 

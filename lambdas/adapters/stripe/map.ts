@@ -7,6 +7,7 @@ import {
   type EventType,
   type Invoice,
   type Payment,
+  type PaymentFailed,
   type Subscription,
 } from '../../domain/events';
 import { PermanentError } from '../../shared/errors';
@@ -25,6 +26,7 @@ export const STRIPE_EVENT_TYPES: Readonly<Record<string, EventType>> = {
   'invoice.paid': 'billing.invoice.paid',
   'invoice.payment_failed': 'billing.payment.failed',
   'credit_note.created': 'billing.credit_note.created',
+  'credit_note.voided': 'billing.credit_note.voided',
   'customer.subscription.created': 'billing.subscription.created',
   'customer.subscription.updated': 'billing.subscription.updated',
   'customer.subscription.deleted': 'billing.subscription.canceled',
@@ -114,17 +116,53 @@ const mapPayment = (invoice: StripeInvoice, failed: boolean): Payment => ({
   attemptCount: invoice.attempt_count ?? 0,
 });
 
-const mapCreditNote = (value: unknown): CreditNote => {
+/** Stripe sets `next_payment_attempt` while its retry schedule (Smart Retries or a custom one) has one left. */
+const mapPaymentFailed = (invoice: StripeInvoice): PaymentFailed => ({
+  ...mapPayment(invoice, true),
+  amountDue: invoice.amount_remaining ?? invoice.amount_due,
+  nextPaymentAttemptAt: isoOrNull(invoice.next_payment_attempt),
+  invoiceNumber: invoice.number ?? null,
+});
+
+const sumAmounts = (amounts: readonly { amount: number }[]): number =>
+  amounts.reduce((sum, tax) => sum + tax.amount, 0);
+
+export const mapCreditNote = (value: unknown): CreditNote => {
   const note = parseWith(stripeCreditNoteSchema, value, 'data.object');
+  const lines = note.lines?.data ?? [];
+  if (note.lines?.has_more) {
+    // Like an invoice: a memo with only the first page of lines would credit the wrong amount.
+    throw new PermanentError(`credit note ${note.id} has more lines than the event carries`, {
+      code: 'CreditNoteLinesTruncated',
+    });
+  }
+  const subtotal = note.subtotal ?? sumAmounts(lines);
+  const tax = note.total_taxes
+    ? sumAmounts(note.total_taxes)
+    : note.tax_amounts
+      ? sumAmounts(note.tax_amounts)
+      : note.total - subtotal;
   return {
     id: note.id,
     number: note.number ?? null,
     invoiceId: refId(note.invoice),
     customerBillingId: refId(note.customer),
     currency: note.currency.toUpperCase(),
+    status: note.status ?? 'issued',
+    lines: lines.map((line) => ({
+      id: line.id,
+      invoiceLineId: line.invoice_line_item ?? null,
+      description: line.description ?? null,
+      quantity: line.quantity ?? null,
+      amount: line.amount,
+    })),
+    subtotal,
+    tax,
     total: note.total,
+    prePaymentAmount: note.pre_payment_amount ?? (note.type === 'post_payment' ? 0 : note.total),
     reason: note.reason ?? null,
     issuedAt: iso(note.created),
+    voidedAt: isoOrNull(note.voided_at),
   };
 };
 
@@ -186,17 +224,18 @@ export const mapStripeEvent = (event: StripeEvent, account: string): CanonicalEv
       const invoice = parseWith(stripeInvoiceSchema, object, 'data.object');
       return { ...envelope, type, correlationId: invoice.id, data: mapInvoice(invoice) };
     }
-    case 'billing.invoice.paid':
+    case 'billing.invoice.paid': {
+      const invoice = parseWith(stripeInvoiceSchema, object, 'data.object');
+      return { ...envelope, type, correlationId: invoice.id, data: mapPayment(invoice, false) };
+    }
     case 'billing.payment.failed': {
       const invoice = parseWith(stripeInvoiceSchema, object, 'data.object');
-      return {
-        ...envelope,
-        type,
-        correlationId: invoice.id,
-        data: mapPayment(invoice, type === 'billing.payment.failed'),
-      };
+      // The attempt count is the failure's version: a late delivery of an earlier attempt is older.
+      const version = Math.max(1, invoice.attempt_count ?? 1);
+      return { ...envelope, version, type, correlationId: invoice.id, data: mapPaymentFailed(invoice) };
     }
-    case 'billing.credit_note.created': {
+    case 'billing.credit_note.created':
+    case 'billing.credit_note.voided': {
       const data = mapCreditNote(object);
       return { ...envelope, type, correlationId: data.invoiceId, data };
     }

@@ -1,5 +1,6 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { toBillingError } from './billing-client';
+import { stripeSdk } from './sdk';
 
 /**
  * Resolves the catalog's Stripe lookup keys to the prices that hold them now. The stage configuration
@@ -34,9 +35,12 @@ export interface StripePriceCatalogOptions {
 const LOOKUP_KEYS_PER_REQUEST = 10;
 
 export class StripePriceCatalog implements PriceCatalog {
-  private cached: { key: string; stripe: Stripe } | undefined;
+  private readonly client: () => Promise<Stripe>;
 
-  constructor(private readonly options: StripePriceCatalogOptions) {}
+  constructor(options: StripePriceCatalogOptions) {
+    // The saga's Retry policy owns retries.
+    this.client = stripeSdk(options);
+  }
 
   async findByLookupKeys(lookupKeys: readonly string[]): Promise<ReadonlyMap<string, CatalogPrice>> {
     const stripe = await this.client();
@@ -61,26 +65,5 @@ export class StripePriceCatalog implements PriceCatalog {
       }
     }
     return found;
-  }
-
-  private async client(): Promise<Stripe> {
-    const key = await this.options.apiKey();
-    if (this.cached?.key !== key) {
-      const url = new URL(this.options.baseUrl ?? 'https://api.stripe.com');
-      const protocol = url.protocol === 'http:' ? 'http' : 'https';
-      this.cached = {
-        key,
-        stripe: new Stripe(key, {
-          host: url.hostname,
-          port: url.port ? Number(url.port) : protocol === 'http' ? 80 : 443,
-          protocol,
-          // The saga's Retry policy owns retries.
-          maxNetworkRetries: 0,
-          timeout: this.options.timeoutMs ?? 10_000,
-          telemetry: false,
-        }),
-      };
-    }
-    return this.cached.stripe;
   }
 }

@@ -61,7 +61,9 @@ export const stripeInvoiceSchema = z.object({
   tax: nullish(z.int()),
   amount_due: z.int(),
   amount_paid: z.int(),
+  amount_remaining: nullish(z.int()),
   attempt_count: nullish(z.int()),
+  next_payment_attempt: nullish(unixSeconds),
   subscription: nullish(expandable),
   parent: nullish(
     z.object({ subscription_details: nullish(z.object({ subscription: nullish(expandable) })) }),
@@ -73,6 +75,16 @@ export const stripeInvoiceSchema = z.object({
 });
 export type StripeInvoice = z.infer<typeof stripeInvoiceSchema>;
 
+const taxAmount = z.object({ amount: z.int() });
+
+export const stripeCreditNoteLineSchema = z.object({
+  id,
+  amount: z.int(),
+  description: nullish(z.string()),
+  quantity: nullish(z.int()),
+  invoice_line_item: nullish(z.string()),
+});
+
 export const stripeCreditNoteSchema = z.object({
   id,
   object: z.literal('credit_note'),
@@ -80,10 +92,21 @@ export const stripeCreditNoteSchema = z.object({
   invoice: expandable,
   customer: expandable,
   currency: z.string(),
+  status: nullish(z.string()),
+  subtotal: nullish(z.int()),
   total: z.int(),
+  // Current API: total_taxes; older versions: tax_amounts.
+  total_taxes: nullish(z.array(taxAmount)),
+  tax_amounts: nullish(z.array(taxAmount)),
+  // Older API versions have no pre/post split; `type` then says which part the whole note is.
+  pre_payment_amount: nullish(z.int()),
+  type: nullish(z.string()),
   reason: nullish(z.string()),
   created: unixSeconds,
+  voided_at: nullish(unixSeconds),
+  lines: z.optional(z.object({ data: z.array(stripeCreditNoteLineSchema), has_more: nullish(z.boolean()) })),
 });
+export type StripeCreditNote = z.infer<typeof stripeCreditNoteSchema>;
 
 const itemPrice = z.object({ id, currency: nullish(z.string()) });
 

@@ -1,5 +1,6 @@
 import { IdGenerator } from '../common';
 import { invalidReference, invalidValue, missingValue, NetSuiteError, nonexistentRecord } from './errors';
+import { keyItemLines } from './item-lines';
 
 /** Record types the twin writes. */
 export const RECORD_TYPES = ['customer', 'salesOrder', 'invoice', 'customerPayment', 'creditMemo'] as const;
@@ -79,6 +80,7 @@ const READ_ONLY = new Set([
   'status',
   'createdDate',
   'lastModifiedDate',
+  'voided',
 ]);
 const DATE_FIELDS = new Set([
   'tranDate',
@@ -214,6 +216,7 @@ export class RecordStore {
       const { externalId: _ignored, ...rest } = body;
       return { record: this.create(type, { ...rest, externalId }), created: true };
     }
+    refuseVoided(existing);
     const data = this.normalize(type, body, existing.id);
     if (data.tranId === undefined && existing.data.tranId !== undefined) data.tranId = existing.data.tranId;
     existing.data = data;
@@ -232,6 +235,7 @@ export class RecordStore {
     body: Json,
     replace: ReadonlySet<string>,
   ): StoredRecord {
+    refuseVoided(record);
     const merged: Json = structuredClone(record.data);
     let externalId = record.externalId;
     for (const [field, value] of Object.entries(body)) {
@@ -262,7 +266,7 @@ export class RecordStore {
         merged[field] = value;
       }
     }
-    record.data = this.normalize(type, merged, record.id);
+    record.data = this.normalize(type, merged, record.id, itemLines(record.data));
     if (record.externalId !== undefined) this.byExternalId.delete(externalIdKey(type, record.externalId));
     if (externalId === undefined) delete record.externalId;
     else {
@@ -271,6 +275,11 @@ export class RecordStore {
     }
     record.lastModifiedDate = this.now().toISOString();
     return record;
+  }
+
+  /** Marks a record changed by something other than a write (a record action). */
+  touch(record: StoredRecord): void {
+    record.lastModifiedDate = this.now().toISOString();
   }
 
   remove(type: NetSuiteRecordType, record: StoredRecord): void {
@@ -344,7 +353,12 @@ export class RecordStore {
 
   // ---- validation -------------------------------------------------------------------------------
 
-  private normalize(type: NetSuiteRecordType, body: Json, selfId: string): Json {
+  private normalize(
+    type: NetSuiteRecordType,
+    body: Json,
+    selfId: string,
+    previousLines: readonly Json[] = [],
+  ): Json {
     const spec = SPECS[type];
     const data: Json = {};
     for (const [field, value] of Object.entries(body)) {
@@ -392,7 +406,7 @@ export class RecordStore {
       }
       data.approvalStatus = { id: status.id };
     }
-    if (spec.itemLines) data.item = { items: this.normalizeItemLines(data.item) };
+    if (spec.itemLines) data.item = { items: this.normalizeItemLines(data.item, previousLines) };
     if (spec.apply) {
       const lines = this.normalizeApplyLines(data.apply, customer.id, selfId);
       if (lines.length > 0 || data.apply !== undefined) data.apply = { items: lines };
@@ -440,7 +454,7 @@ export class RecordStore {
     data.currency ??= { id: '1' };
   }
 
-  private normalizeItemLines(sublist: unknown): ItemLine[] {
+  private normalizeItemLines(sublist: unknown, previous: readonly Json[]): ItemLine[] {
     const raw = isObject(sublist) && Array.isArray(sublist.items) ? sublist.items : undefined;
     if (sublist !== undefined && raw === undefined) {
       throw invalidValue('Invalid value for sublist item: expected { "items": [...] }.', 'item');
@@ -455,10 +469,8 @@ export class RecordStore {
         },
       );
     }
-    return raw.map((line: unknown, i: number): ItemLine => {
+    return keyItemLines(raw, previous).map(({ key, fields: rest }, i): ItemLine => {
       const path = `item.items[${i}]`;
-      if (!isObject(line)) throw invalidValue(`Invalid line: expected an object.`, path);
-      const { line: _line, links: _links, ...rest } = line;
       if (rest.item === undefined || rest.item === null) throw missingValue('Item', `${path}.item`);
       const item = this.resolveRef('serviceSaleItem', rest.item, 'item', `${path}.item`);
       const quantity = rest.quantity === undefined ? 1 : checkNumber(rest.quantity, `${path}.quantity`);
@@ -468,7 +480,7 @@ export class RecordStore {
       amount ??= round2(quantity * (rate ?? 0));
       const out: ItemLine = {
         ...rest,
-        line: i + 1,
+        line: key,
         item,
         quantity,
         rate: rate ?? (quantity === 0 ? amount : round2(amount / quantity)),
@@ -579,7 +591,13 @@ export class RecordStore {
       case 'creditMemo': {
         const totals = transactionTotals(record.data);
         const applied = appliedTotal(record.data);
-        return { ...totals, applied, unapplied: round2(totals.total - applied) };
+        const status =
+          record.data.voided === true
+            ? { id: 'voided', refName: 'Voided' }
+            : applied === totals.total
+              ? { id: 'fullyApplied', refName: 'Fully Applied' }
+              : { id: 'open', refName: 'Open' };
+        return { ...totals, applied, unapplied: round2(totals.total - applied), status };
       }
       case 'customerPayment': {
         const applied = appliedTotal(record.data);
@@ -680,6 +698,17 @@ export class RecordStore {
   }
 }
 
+/** NetSuite: a voided transaction no longer changes. */
+function refuseVoided(record: StoredRecord): void {
+  if (record.data.voided === true) {
+    throw new NetSuiteError(
+      400,
+      'USER_ERROR',
+      'This transaction has been voided and can no longer be changed.',
+    );
+  }
+}
+
 function isRef(value: unknown): value is Ref {
   return isObject(value) && typeof value.id === 'string';
 }
@@ -764,12 +793,14 @@ function transactionTotals(data: Json): { subtotal: number; taxTotal: number; to
 
 function mergeLines(field: string, existing: unknown, incoming: unknown[]): unknown[] {
   const current = isObject(existing) && Array.isArray(existing.items) ? [...existing.items] : [];
-  if (field !== 'apply') return [...current, ...incoming];
-  // Apply lines are keyed by the document they apply to.
-  const key = (line: unknown) =>
-    isObject(line) && isObject(line.doc) ? String(line.doc.id ?? line.doc.externalId) : '';
+  // Item lines are keyed by `line` (a line without one is new), apply lines by the document they apply to.
+  const key =
+    field === 'apply'
+      ? (line: unknown) =>
+          isObject(line) && isObject(line.doc) ? String(line.doc.id ?? line.doc.externalId) : ''
+      : (line: unknown) => (isObject(line) && typeof line.line === 'number' ? String(line.line) : undefined);
   for (const line of incoming) {
-    const index = current.findIndex((c) => key(c) === key(line));
+    const index = key(line) === undefined ? -1 : current.findIndex((c) => key(c) === key(line));
     if (index >= 0) current[index] = { ...(current[index] as Json), ...(line as Json) };
     else current.push(line);
   }

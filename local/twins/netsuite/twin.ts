@@ -7,6 +7,7 @@ import {
   type TwinRequest,
   type TwinResponse,
 } from '../common';
+import { recordAction } from './actions';
 import { DEFAULT_ACCOUNT, DEFAULT_CREDENTIALS, type NetSuiteCredentials, TokenBasedAuth } from './auth';
 import { concurrencyLimitExceeded, NetSuiteError, netSuiteErrorResponse } from './errors';
 import { matches, parseQuery } from './query';
@@ -74,6 +75,11 @@ export interface NetSuiteTwin {
   writeCount(type: AnyRecordType, externalId: string): number;
   readonly inFlight: number;
   readonly maxConcurrentSeen: number;
+  /** Slot-milliseconds used so far (the sum of admitted requests' durations): utilisation's numerator. */
+  readonly busySlotMs: number;
+  /** Requests refused because every slot was taken (`CONCURRENCY_LIMIT_EXCEEDED`, not injected faults). */
+  readonly concurrencyRejections: number;
+  readonly concurrencyLimit: number;
   readonly requestLog: readonly NetSuiteRequestLogEntry[];
   /**
    * Holds admitted requests (they keep their concurrency slot) until the returned function is called:
@@ -110,6 +116,8 @@ export async function startNetSuiteTwin(options: NetSuiteTwinOptions = {}): Prom
   const timers = new Set<NodeJS.Timeout>();
   let inFlight = 0;
   let maxConcurrentSeen = 0;
+  let busySlotMs = 0;
+  let concurrencyRejections = 0;
   let gate: Promise<void> | undefined;
   let openGate: (() => void) | undefined;
 
@@ -126,9 +134,11 @@ export async function startNetSuiteTwin(options: NetSuiteTwinOptions = {}): Prom
   const handler = async (req: TwinRequest): Promise<TwinResponse> => {
     let response: TwinResponse;
     if (inFlight >= limit) {
+      concurrencyRejections++;
       response = concurrencyLimitExceeded().toResponse();
     } else {
       inFlight++;
+      const admitted = performance.now();
       maxConcurrentSeen = Math.max(maxConcurrentSeen, inFlight);
       try {
         await hold(random.int(processing.min, processing.max));
@@ -139,6 +149,7 @@ export async function startNetSuiteTwin(options: NetSuiteTwinOptions = {}): Prom
         response = error.toResponse();
       } finally {
         inFlight--;
+        busySlotMs += performance.now() - admitted;
       }
     }
     requestLog.push({
@@ -201,6 +212,13 @@ export async function startNetSuiteTwin(options: NetSuiteTwinOptions = {}): Prom
     get maxConcurrentSeen() {
       return maxConcurrentSeen;
     },
+    get busySlotMs() {
+      return busySlotMs;
+    },
+    get concurrencyRejections() {
+      return concurrencyRejections;
+    },
+    concurrencyLimit: limit,
     requestLog,
     pause: () => {
       if (!gate) {
@@ -258,6 +276,9 @@ function route(req: TwinRequest, store: RecordStore, auth: TokenBasedAuth): Twin
     throw methodNotAllowed(req.method, `The twin serves ${type} records read-only.`);
   }
   const writable = type as NetSuiteRecordType;
+  if (req.method === 'POST' && key && sublist?.startsWith('@')) {
+    return recordAction(store, writable, key, sublist.slice(1), urlPath);
+  }
   if (sublist !== undefined) throw methodNotAllowed(req.method, 'Sublists are written through their record.');
   const location = (id: string) => ({ Location: `${base}${RECORD_PATH}/${writable}/${id}` });
 

@@ -8,6 +8,7 @@ import {
 import { createApiHandler, type StripeRequestLogEntry, stripeVendorError } from './api';
 import { makeEmit } from './context';
 import type { JsonObject } from './json';
+import { retryScheduledPayment } from './payment-retries';
 import {
   renderCreditNote,
   renderCustomer,
@@ -91,6 +92,11 @@ export interface StripeTwin {
   rollWebhookSecret(options?: { expiresInSeconds?: number; newSecret?: string }): { secret: string };
   /** Bills the next period of a subscription now, as a test clock advancing would. */
   renewSubscription(id: string): JsonObject | undefined;
+  /**
+   * Runs the invoice's scheduled payment retry now, as Stripe does at `next_payment_attempt`; with a
+   * decline token (`pm_card_chargeDeclined`) it fails again. @returns the invoice after the attempt
+   */
+  retryInvoicePayment(id: string, paymentMethod?: string): JsonObject;
   /** Resolves once every webhook is delivered or given up (and nothing is held back). */
   flushWebhooks(): Promise<void>;
   close(): Promise<void>;
@@ -153,6 +159,15 @@ export async function startStripeTwin(options: StripeTwinOptions = {}): Promise<
     maxBodyBytes: 1024 * 1024,
   });
 
+  /** What Stripe does on its own (a renewal, a scheduled retry): events with no API request behind them. */
+  const automaticCtx = () => {
+    const request = { id: null, idempotency_key: null };
+    return {
+      store,
+      emit: makeEmit((type, object, previous) => webhooks.emit(type, object, previous, request)),
+    };
+  };
+
   const byKind = (kind: StripeObjectKind): JsonObject[] => {
     const ordered = <T extends { seq: number }>(map: ReadonlyMap<string, T>): T[] =>
       [...map.values()].sort((a, b) => a.seq - b.seq);
@@ -207,14 +222,11 @@ export async function startStripeTwin(options: StripeTwinOptions = {}): Promise<
       return { secret: endpoint.secret };
     },
     renewSubscription: (id) => {
-      const request = { id: null, idempotency_key: null };
-      const ctx = {
-        store,
-        emit: makeEmit((type, object, previous) => webhooks.emit(type, object, previous, request)),
-      };
-      const invoice = renewSubscription(ctx, id);
+      const invoice = renewSubscription(automaticCtx(), id);
       return invoice && renderInvoice(store, invoice);
     },
+    retryInvoicePayment: (id, paymentMethod) =>
+      renderInvoice(store, retryScheduledPayment(automaticCtx(), id, paymentMethod)),
     flushWebhooks: () => webhooks.idle(),
     close: async () => {
       webhooks.close();

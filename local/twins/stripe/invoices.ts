@@ -23,12 +23,11 @@ import {
   renderPaymentIntent,
   renderSubscription,
 } from './render';
+import { nextPaymentAttemptAfterFailure } from './retry-schedule';
 import type { CustomerRecord, InvoiceItemRecord, InvoiceLineRecord, InvoiceRecord } from './store';
 
 const COLLECTION_METHODS = ['charge_automatically', 'send_invoice'] as const;
 const DAY = 86_400;
-/** Stripe retries a failed automatic collection on a schedule; the first retry is days later. */
-const RETRY_AFTER_FAILURE = 3 * DAY;
 
 export function renderInvoiceFor(ctx: Ctx, invoice: InvoiceRecord): JsonObject {
   return renderInvoice(ctx.store, invoice);
@@ -515,7 +514,7 @@ export function attemptPayment(
     markPaid(ctx, invoice, { outOfBand: false, paymentEvents: true });
     return undefined;
   }
-  invoice.nextPaymentAttempt = invoice.autoAdvance ? now + RETRY_AFTER_FAILURE : null;
+  invoice.nextPaymentAttempt = nextPaymentAttemptAfterFailure(invoice, now);
   ctx.emit('charge.failed', renderCharge(charge));
   ctx.emit('payment_intent.payment_failed', renderPaymentIntent(intent));
   ctx.emit('invoice.payment_failed', renderInvoiceFor(ctx, invoice));
@@ -537,7 +536,7 @@ export function attemptPayment(
 export function recordMissingPaymentMethod(ctx: Ctx, invoice: InvoiceRecord): void {
   invoice.attempted = true;
   invoice.attemptCount += 1;
-  invoice.nextPaymentAttempt = invoice.autoAdvance ? ctx.store.now() + RETRY_AFTER_FAILURE : null;
+  invoice.nextPaymentAttempt = nextPaymentAttemptAfterFailure(invoice, ctx.store.now());
   ctx.emit('invoice.payment_failed', renderInvoiceFor(ctx, invoice));
   setDelinquent(ctx, invoice.customer, true);
   syncSubscription(ctx, invoice, true);
