@@ -14,6 +14,7 @@ import { benchAcknowledgement } from './ack';
 import { benchCost } from './cost';
 import { figures, info, median, record } from './figures';
 import { benchNetSuiteBudget } from './netsuite-budget';
+import { benchReconcile } from './reconcile';
 import { sendWebhooks, signedInvoiceEvent, stripeFixture } from './webhooks';
 
 /**
@@ -261,7 +262,7 @@ const main = async () => {
   );
   // `npm run bench -- runtime` measures only the local runtime (start-up and throughput).
   const only = process.argv[2];
-  const parts = ['functions', 'runtime', 'cost', 'budget'];
+  const parts = ['functions', 'runtime', 'cost', 'budget', 'reconcile'];
   if (only !== undefined && !parts.includes(only)) {
     process.stderr.write(
       `unknown bench part "${only}": use one of ${parts.join(', ')}, or nothing for all\n`,
@@ -272,6 +273,7 @@ const main = async () => {
   if (only === undefined || only === 'runtime') await benchRuntime();
   if (only === undefined || only === 'cost') await benchCost(ASSEMBLY);
   if (only === undefined || only === 'budget') await benchNetSuiteBudget(record);
+  if (only === undefined || only === 'reconcile') await benchReconcile(record);
   const over = figures.filter((figure) => !figure.within);
   process.stdout.write(`\n${figures.length - over.length} within budget, ${over.length} over budget\n`);
   process.exit(over.length === 0 ? 0 : 1);

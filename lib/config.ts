@@ -269,6 +269,27 @@ export const stageConfigSchema = z
       /** Deal property with the id of the deal an amendment or upsell amends; as `amendmentOfField`. */
       amendmentOfProperty: propertyName.optional(),
     }),
+    /** Flow 6: scheduled reconciliation of billing against the ERP. */
+    reconciliation: z
+      .object({
+        /** Minutes between scheduled runs; an unfinished run is continued by the next one. */
+        scheduleMinutes: z.number().int().min(5).max(1440),
+        /** The scheduled window: this many days back. */
+        windowDays: z.number().int().min(1).max(31),
+        /** The window ends this long before now, so records still in flight are not differences. */
+        settleMinutes: z.number().int().min(0).max(1440),
+        /**
+         * Whether the ERP posts billing credit notes as credit memos (NetSuite `creditMemo`, external
+         * id = credit note id); false skips the credit note comparison.
+         */
+        creditMemos: z.boolean(),
+        /**
+         * NetSuite requests reconciliation makes at once (leases it takes from the account's limit,
+         * which every flow shares); the rest of the limit stays with the flows.
+         */
+        erpConcurrency: z.number().int().min(1).max(15),
+      })
+      .strict(),
     /**
      * Flow 4, payment failed → dunning signal: where each CRM shows a failing payment on the customer's
      * account (fields the org or portal is set up with once), and what counts as a spike of failures.
@@ -317,6 +338,13 @@ export const stageConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    if (config.reconciliation.erpConcurrency >= config.netsuite.concurrencyLimit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reconciliation', 'erpConcurrency'],
+        message: `must leave the flows part of netsuite.concurrencyLimit (${config.netsuite.concurrencyLimit})`,
+      });
+    }
     for (const problem of quoteToCashProblems(config.quoteToCash, config.netsuite)) {
       ctx.addIssue({ code: 'custom', path: ['quoteToCash', ...problem.path], message: problem.message });
     }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { PermanentError } from '../shared/errors';
 import { currencySchema, minorUnitsSchema } from './money';
+import { differenceSchema } from './reconciliation';
 
 /**
  * The canonical event model. Every vendor adapter maps into these shapes; every consumer reads
@@ -28,6 +29,7 @@ export const EVENT_TYPES = [
   'erp.credit_memo.posted',
   'erp.credit_memo.voided',
   'ops.exception.opened',
+  'ops.reconciliation.difference',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -254,6 +256,7 @@ const dataSchemas = {
   'erp.credit_memo.posted': creditMemoPostedSchema,
   'erp.credit_memo.voided': creditMemoPostedSchema,
   'ops.exception.opened': exceptionSchema,
+  'ops.reconciliation.difference': differenceSchema,
 } as const satisfies Record<EventType, z.ZodMiniType>;
 
 export type EventData = { [K in EventType]: z.infer<(typeof dataSchemas)[K]> };

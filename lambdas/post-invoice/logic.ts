@@ -56,6 +56,9 @@ export const postInvoice = async (
       'invoice',
       invoice.id,
       toNetSuiteInvoice(invoice, erpCustomerId, mapping),
+      // Replace, not append: an invoice upserted again (reconciliation re-drives one whose ERP copy
+      // was altered) must end with the billing lines once, not twice.
+      { replace: ['item'] },
     );
     await deps.links.record(invoiceKey, 'netsuite', erpInvoiceId, event.id);
   }

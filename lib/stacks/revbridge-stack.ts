@@ -13,6 +13,7 @@ import { ExceptionsTable } from '../constructs/exceptions-table';
 import { IdempotencyTable } from '../constructs/idempotency-table';
 import { LinksTable } from '../constructs/links-table';
 import { OperatorOutputs } from '../constructs/operator-outputs';
+import { Reconciliation } from '../constructs/reconciliation';
 import { RevbridgeFunction } from '../constructs/revbridge-function';
 import { vendorSecrets } from '../constructs/vendor-secrets';
 import { WebhookApi } from '../constructs/webhook-api';
@@ -421,6 +422,14 @@ export class RevbridgeStack extends Stack {
           metrics: ['SalesOrdersChanged', 'SubscriptionSyncFailed'],
         },
       ],
+    });
+
+    // Flow 6, reconciliation: scheduled, with its re-drive flow.
+    new Reconciliation(this, 'Reconciliation', {
+      platform,
+      config: config.reconciliation,
+      currencyIds: config.netsuite.currencyIds,
+      stripeAccountId: config.stripe.accountId,
     });
 
     // Last: the dashboard shows every alarm created above.

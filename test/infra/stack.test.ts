@@ -477,3 +477,53 @@ describe('stage configuration', () => {
     );
   });
 });
+
+describe('the reconciliation flow', () => {
+  const config = devConfig().reconciliation;
+
+  it('runs on the schedule of the stage configuration', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression:
+        config.scheduleMinutes % 60 === 0
+          ? `rate(${config.scheduleMinutes / 60} hour${config.scheduleMinutes === 60 ? '' : 's'})`
+          : `rate(${config.scheduleMinutes} minutes)`,
+      Targets: Match.arrayWith([Match.objectLike({ Input: JSON.stringify({ scheduled: true }) })]),
+    });
+  });
+
+  it('alarms while the last run found differences', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ReconciliationOpenDifferences',
+      Namespace: 'RevBridge',
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('routes replayed differences to the re-drive flow, which may forget a link and nothing more', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['revbridge.revbridge'], 'detail-type': ['ops.reconciliation.difference'] },
+    });
+    // Only the re-drive may delete from the links table (the idempotency records are every consumer's).
+    const linkDeleters = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      (
+        (policy.Properties?.PolicyDocument.Statement ?? []) as {
+          Action: string | string[];
+          Resource: unknown;
+        }[]
+      ).some(
+        (statement) =>
+          [statement.Action].flat().includes('dynamodb:DeleteItem') &&
+          JSON.stringify(statement.Resource).includes('LinksTable'),
+      ),
+    );
+    expect(linkDeleters.map((policy) => policy.Properties?.PolicyName)).toEqual([
+      expect.stringMatching(/^ReconciliationRedrive/),
+    ]);
+  });
+
+  it('names its function in the stack outputs for the operator CLI', () => {
+    template.hasOutput('ReconciliationFunctionName', { Value: Match.anyValue() });
+  });
+});

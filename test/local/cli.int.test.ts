@@ -308,11 +308,15 @@ describe('npx revbridge against the local runtime', () => {
     lambda.destroy();
   });
 
-  it('says what is wrong with bad usage, and that the local stack has no reconciliation flow yet', async () => {
+  it('says what is wrong with bad usage', async () => {
     expect((await revbridge('nonsense')).code).toBe(2);
     expect((await revbridge('replay', '--from', 'yesterday', '--to', '1h')).code).toBe(2);
-    const reconcile = await revbridge('reconcile');
-    expect(reconcile.code).toBe(1);
-    expect(reconcile.err).toContain('no reconciliation flow');
+  });
+
+  it("runs the stack's reconciliation function for a window and prints its summary", async () => {
+    const reconcile = await revbridge('reconcile', '--from', '1h');
+    expect(reconcile.code).toBe(0);
+    expect(reconcile.out).toContain('SUCCEEDED');
+    expect(reconcile.out).toContain('"status": "complete"');
   });
 });

@@ -17,7 +17,12 @@ const mapping = {
 
 const world = () => {
   const links = new Map<string, string>();
-  const upserts: { type: string; externalId: string; body: Record<string, unknown> }[] = [];
+  const upserts: {
+    type: string;
+    externalId: string;
+    body: Record<string, unknown>;
+    options?: { replace?: readonly string[] } | undefined;
+  }[] = [];
   const published: CanonicalEvent[] = [];
   const exceptions: { code: string; eventId: string }[] = [];
   let failNext: Error | undefined;
@@ -41,13 +46,18 @@ const world = () => {
     },
   };
   const netsuite = {
-    async upsert(type: string, externalId: string, body: Record<string, unknown>) {
+    async upsert(
+      type: string,
+      externalId: string,
+      body: Record<string, unknown>,
+      options?: { replace?: readonly string[] },
+    ) {
       if (failNext) {
         const error = failNext;
         failNext = undefined;
         throw error;
       }
-      upserts.push({ type, externalId, body });
+      upserts.push({ type, externalId, body, options });
       return `${type}-${upserts.length}`;
     },
   };
@@ -74,6 +84,8 @@ describe('posting a finalized invoice to the ERP', () => {
       ['invoice', event.data.id],
     ]);
     expect(w.upserts[1]?.body).toMatchObject({ externalId: event.data.id, entity: { id: 'customer-1' } });
+    // A second upsert (a re-drive after reconciliation) replaces the lines instead of appending to them.
+    expect(w.upserts[1]?.options).toEqual({ replace: ['item'] });
     expect(w.published).toHaveLength(1);
     expect(w.published[0]).toMatchObject({ type: 'erp.invoice.posted', causationId: event.id });
   });

@@ -3,6 +3,7 @@ import {
   type BatchGetCommandOutput,
   BatchWriteCommand,
   type BatchWriteCommandOutput,
+  DeleteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../../shared/errors';
@@ -117,6 +118,34 @@ export const dynamoLinksRepository = (
       if (requests && requests.length > 0) throw new Error('unprocessed items left');
     } catch (error) {
       throw new TransientError('links table write failed', { code: 'LinksUnavailable' }, { cause: error });
+    }
+  },
+});
+
+/**
+ * Forgets one link (not its reverse): reconciliation's re-drive does this when the ERP record a link
+ * names is gone or differs, so the normal flow, which trusts its links, posts the record again by
+ * external id. Only `ifTargetId` is removed: a link another run already re-recorded is kept.
+ */
+export interface LinksEraser {
+  forget(key: LinkKey, target: System, ifTargetId?: string): Promise<void>;
+}
+
+export const dynamoLinksEraser = (client: DynamoDBDocumentClient, tableName: string): LinksEraser => ({
+  async forget(key, target, ifTargetId) {
+    try {
+      await client.send(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: { pk: pk(key), target },
+          ...(ifTargetId === undefined
+            ? {}
+            : { ConditionExpression: 'targetId = :id', ExpressionAttributeValues: { ':id': ifTargetId } }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
+      throw new TransientError('links table delete failed', { code: 'LinksUnavailable' }, { cause: error });
     }
   },
 });

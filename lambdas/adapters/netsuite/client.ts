@@ -124,6 +124,46 @@ export class NetSuiteClient {
     }
   }
 
+  /** A record by internal id; null when it does not exist. */
+  async getById(
+    type: RecordType,
+    id: string,
+    options?: { readonly expandSubResources?: boolean },
+  ): Promise<NetSuiteRecord | null> {
+    const query = options?.expandSubResources ? `?expandSubResources=true` : '';
+    try {
+      const response = await this.request('GET', `${RECORD_PATH}/${type}/${encodeURIComponent(id)}${query}`);
+      return (await response.json()) as NetSuiteRecord;
+    } catch (error) {
+      if (error instanceof PermanentError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * One page of a record type's collection: internal ids only (the REST record API lists ids; a
+   * record's fields take a GET each), filtered by `q` (`tranDate ON_OR_AFTER "2026-12-01"`), at most
+   * 1000 per page. https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1545222128.html
+   */
+  async list(
+    type: RecordType,
+    page: { readonly q?: string; readonly limit: number; readonly offset: number },
+  ): Promise<{ ids: string[]; hasMore: boolean; totalResults: number }> {
+    const query = new URLSearchParams({ limit: String(page.limit), offset: String(page.offset) });
+    if (page.q) query.set('q', page.q);
+    const response = await this.request('GET', `${RECORD_PATH}/${type}?${query.toString()}`);
+    const body = (await response.json()) as {
+      items?: { id?: unknown }[];
+      hasMore?: unknown;
+      totalResults?: unknown;
+    };
+    return {
+      ids: (body.items ?? []).map((item) => String(item.id)),
+      hasMore: body.hasMore === true,
+      totalResults: Number(body.totalResults ?? 0),
+    };
+  }
+
   /**
    * Updates the fields the body names on the record with this external id (NetSuite accepts `eid:` in
    * place of the internal id). `false` when no such record exists.

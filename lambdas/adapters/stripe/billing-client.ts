@@ -12,6 +12,7 @@ import {
 import type { BillingClient, Deal } from '../../domain/deal';
 import type { SubscriptionReader, SubscriptionState } from '../../domain/sales-order-change';
 import { PermanentError, parseRetryAfter, TransientError } from '../../shared/errors';
+import { stripeSdk } from './sdk';
 
 /**
  * The billing side of the quote-to-cash saga, on the official `stripe` SDK.
@@ -35,7 +36,6 @@ export interface StripeBillingClientOptions {
   readonly httpClient?: Stripe.HttpClient;
 }
 
-const DEFAULT_BASE_URL = 'https://api.stripe.com';
 const ENDED_STATUSES: ReadonlySet<string> = new Set(['canceled', 'incomplete_expired']);
 
 /** The SDK's error classes carry their class name in `type`, which survives bundling. */
@@ -46,17 +46,10 @@ const TRANSIENT_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 export class StripeBillingClient implements BillingClient, SubscriptionReader, SubscriptionAmendments {
-  private cached: { key: string; stripe: Stripe } | undefined;
-  private readonly connection: { host: string; port: number; protocol: 'http' | 'https' };
+  private readonly client: () => Promise<Stripe>;
 
   constructor(private readonly options: StripeBillingClientOptions) {
-    const url = new URL(options.baseUrl ?? DEFAULT_BASE_URL);
-    const protocol = url.protocol === 'http:' ? 'http' : 'https';
-    this.connection = {
-      host: url.hostname,
-      port: url.port ? Number(url.port) : protocol === 'http' ? 80 : 443,
-      protocol,
-    };
+    this.client = stripeSdk(options);
   }
 
   async upsertCustomer(deal: Deal, idempotencyKey: string): Promise<string> {
@@ -240,25 +233,10 @@ export class StripeBillingClient implements BillingClient, SubscriptionReader, S
     );
     return toSubscriptionState(updated);
   }
-
-  private async client(): Promise<Stripe> {
-    const key = await this.options.apiKey();
-    if (this.cached?.key !== key) {
-      this.cached = {
-        key,
-        stripe: new Stripe(key, {
-          ...this.connection,
-          // The saga's Retry policy owns retries; a second layer here would multiply the attempts.
-          maxNetworkRetries: 0,
-          timeout: this.options.timeoutMs ?? 20_000,
-          telemetry: false,
-          ...(this.options.httpClient ? { httpClient: this.options.httpClient } : {}),
-        }),
-      };
-    }
-    return this.cached.stripe;
-  }
 }
+
+/** The SDK for the current key: one place builds it (./sdk); re-exported for the readers. */
+export { stripeSdk } from './sdk';
 
 const iso = (unixSeconds: number | null | undefined): string | null =>
   unixSeconds === null || unixSeconds === undefined ? null : new Date(unixSeconds * 1000).toISOString();

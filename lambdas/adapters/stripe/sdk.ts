@@ -22,6 +22,8 @@ export interface StripeSdkOptions {
   readonly baseUrl?: string;
   /** Per request. @default 10000 */
   readonly timeoutMs?: number;
+  /** The SDK's HTTP client (the bench's in-process server). @default Node's */
+  readonly httpClient?: Stripe.HttpClient;
 }
 
 /**
@@ -44,6 +46,7 @@ export const stripeSdk = (options: StripeSdkOptions): (() => Promise<Stripe>) =>
           maxNetworkRetries: 0,
           timeout: options.timeoutMs ?? 10_000,
           telemetry: false,
+          ...(options.httpClient ? { httpClient: options.httpClient } : {}),
         }),
       };
     }

@@ -69,6 +69,8 @@ export interface NetSuiteTwin {
   records(type: AnyRecordType): Array<Record<string, unknown>>;
   getById(type: AnyRecordType, id: string): Record<string, unknown> | undefined;
   getByExternalId(type: AnyRecordType, externalId: string): Record<string, unknown> | undefined;
+  /** Deletes a record, posted or not, as an administrator could: a test's change behind revbridge's back. */
+  forceDelete(type: NetSuiteRecordType, id: string): boolean;
   /** How many times the record with this external id was created or replaced (PUT upsert, POST). */
   writeCount(type: AnyRecordType, externalId: string): number;
   readonly inFlight: number;
@@ -203,6 +205,7 @@ export async function startNetSuiteTwin(options: NetSuiteTwinOptions = {}): Prom
       return record ? store.render(record, base, true) : undefined;
     },
     writeCount: (type, externalId) => store.writeCount(type, externalId),
+    forceDelete: (type, id) => store.forceRemove(type, id),
     get inFlight() {
       return inFlight;
     },

@@ -1,0 +1,115 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { dynamoCheckpointStore } from '../adapters/aws/checkpoint-store';
+import { dynamoConcurrencyLeases } from '../adapters/aws/concurrency-leases';
+import { eventBridgePublisher } from '../adapters/aws/event-publisher';
+import { reportException } from '../adapters/aws/exception-reporter';
+import { dynamoExceptionsRepository } from '../adapters/aws/exceptions-repository';
+import { dynamoLinksRepository } from '../adapters/aws/links-repository';
+import { NetSuiteClient } from '../adapters/netsuite/client';
+import { netSuiteCredentialsFrom } from '../adapters/netsuite/credentials';
+import { NetSuiteErpReader } from '../adapters/netsuite/erp-reader';
+import { StripeBillingReader } from '../adapters/stripe/billing-reader';
+import { defaultWindow, differenceCode } from '../domain/reconciliation';
+import { stripeKeySchema } from '../quote-to-cash/schema';
+import { parseEnv } from '../shared/env';
+import { loadSecret } from '../shared/secrets';
+import {
+  FLOW,
+  type ReconciliationCheckpoint,
+  type ReconciliationResult,
+  runReconciliation,
+  SCHEDULED_RUN_ID,
+} from './logic';
+import { envSchema, parseInput } from './schema';
+
+const env = parseEnv(envSchema);
+const logger = new Logger();
+const metrics = new Metrics();
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+const exceptions = {
+  exceptions: dynamoExceptionsRepository(documents, env.EXCEPTIONS_TABLE_NAME),
+  publisher: eventBridgePublisher(new EventBridgeClient({}), env.EVENT_BUS_NAME),
+};
+const deps = {
+  billing: new StripeBillingReader({
+    apiKey: () => loadSecret(env.STRIPE_API_KEY_SECRET_ID, stripeKeySchema),
+    baseUrl: env.STRIPE_API_BASE_URL,
+    timeoutMs: env.STRIPE_TIMEOUT_MS,
+  }),
+  erp: new NetSuiteErpReader(
+    new NetSuiteClient({
+      baseUrl: env.NETSUITE_BASE_URL,
+      timeoutMs: env.NETSUITE_TIMEOUT_MS,
+      credentials: netSuiteCredentialsFrom(env.NETSUITE_SECRET_ID),
+    }),
+    env.NETSUITE_MAPPING.currencyIds,
+  ),
+  links: dynamoLinksRepository(documents, env.LINKS_TABLE_NAME),
+  checkpoints: dynamoCheckpointStore<ReconciliationCheckpoint>(documents, env.CHECKPOINT_TABLE_NAME),
+  erpConcurrency: env.RECONCILIATION_CONFIG.erpConcurrency,
+  // Shared with every function that calls the account: together they stay within its limit.
+  erpLeases: dynamoConcurrencyLeases(documents, env.CONCURRENCY_LEASES_TABLE_NAME, {
+    resource: 'netsuite',
+    limit: env.NETSUITE_CONCURRENCY_LIMIT,
+    // A lease is held for one page of comparisons; an environment killed mid-page frees it after this.
+    leaseMs: 120_000,
+  }),
+  creditMemos: env.RECONCILIATION_CONFIG.creditMemos,
+  // One exception per difference (its id derives from the difference), announced on the bus.
+  report: async (
+    difference: Parameters<Parameters<typeof runReconciliation>[0]['report']>[0],
+    event: Parameters<Parameters<typeof runReconciliation>[0]['report']>[1],
+  ) => {
+    const code = differenceCode(difference.kind);
+    await reportException(exceptions, FLOW, code, difference.detail, event);
+    metrics
+      .singleMetric()
+      .addDimension('kind', code)
+      .addMetric('ReconciliationDifferences', MetricUnit.Count, 1);
+  },
+};
+
+/** Stops between pages with this much time left, so the checkpoint is saved before Lambda's timeout. */
+const STOP_MARGIN_MS = 60_000;
+
+const reconcile = async (input: unknown, context: Context): Promise<ReconciliationResult> => {
+  const asked = parseInput(input);
+  const onDemand = asked !== null;
+  const window = asked
+    ? asked
+    : defaultWindow(
+        new Date(),
+        env.RECONCILIATION_CONFIG.windowDays,
+        env.RECONCILIATION_CONFIG.settleMinutes * 60,
+      );
+  const result = await runReconciliation(deps, window, {
+    ...(onDemand ? {} : { runId: SCHEDULED_RUN_ID }),
+    shouldStop: () => context.getRemainingTimeInMillis() < STOP_MARGIN_MS,
+  });
+  logger.info('reconciliation run', {
+    runId: result.runId,
+    status: result.status,
+    window: result.window,
+    compared: result.compared,
+    differences: result.differences,
+  });
+  // Only a finished run knows its window's totals (a partial one's counters continue next time).
+  if (result.status === 'complete') {
+    metrics.addMetric('ReconciliationInvoicesCompared', MetricUnit.Count, result.compared.invoices);
+    // The alarm's metric: the differences the window still has.
+    metrics.addMetric('ReconciliationOpenDifferences', MetricUnit.Count, result.open);
+  }
+  return result;
+};
+
+export const handler = middy(reconcile).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -1,0 +1,123 @@
+import type { EventPublisher } from '../adapters/aws/event-publisher';
+import type { LinkKey, LinksEraser } from '../adapters/aws/links-repository';
+import type { BillingReader } from '../adapters/stripe/billing-reader';
+import { mapStripeEvent, parseStripeEvent } from '../adapters/stripe/map';
+import { paymentExternalId } from '../apply-payment/logic';
+import type { CanonicalEvent } from '../domain/events';
+import { type Difference, REDRIVABLE } from '../domain/reconciliation';
+import { shortHash } from '../reconcile/logic';
+
+export const FLOW = 'redrive-difference';
+
+export interface RedriveDeps {
+  readonly billing: Pick<BillingReader, 'retrieve'>;
+  readonly links: LinksEraser;
+  readonly publisher: EventPublisher;
+  /** The Stripe account (`acct_...`) the canonical events name, as ingest-stripe does. */
+  readonly account: string;
+  readonly now?: () => Date;
+}
+
+export type RedriveResult =
+  | { outcome: 'redriven'; eventId: string; eventType: string; forgot: string }
+  | { outcome: 'nothing-to-redrive'; reason: string };
+
+/** The Stripe event a difference is repaired by, and the billing states in which it applies. */
+const STRIPE_EVENT: Record<
+  Exclude<Difference['kind'], 'erp-invoice-without-billing'>,
+  { type: string; entity: 'invoice' | 'creditNote'; statuses: ReadonlySet<string> }
+> = {
+  'invoice-missing-in-erp': {
+    type: 'invoice.finalized',
+    entity: 'invoice',
+    statuses: new Set(['open', 'paid', 'uncollectible']),
+  },
+  'invoice-total-differs': {
+    type: 'invoice.finalized',
+    entity: 'invoice',
+    statuses: new Set(['open', 'paid', 'uncollectible']),
+  },
+  'invoice-currency-differs': {
+    type: 'invoice.finalized',
+    entity: 'invoice',
+    statuses: new Set(['open', 'paid', 'uncollectible']),
+  },
+  'payment-not-applied': { type: 'invoice.paid', entity: 'invoice', statuses: new Set(['paid']) },
+  'credit-note-missing-memo': {
+    type: 'credit_note.created',
+    entity: 'creditNote',
+    statuses: new Set(['issued']),
+  },
+  'credit-memo-total-differs': {
+    type: 'credit_note.created',
+    entity: 'creditNote',
+    statuses: new Set(['issued']),
+  },
+};
+
+/** The link the normal flow would trust and skip on: forgotten so it posts by external id again. */
+const linkOf = (event: CanonicalEvent): LinkKey => {
+  switch (event.type) {
+    case 'billing.invoice.paid':
+      return { entity: 'payment', system: 'stripe', id: paymentExternalId(event) };
+    case 'billing.credit_note.created':
+      return { entity: 'creditNote', system: 'stripe', id: event.data.id };
+    default:
+      return { entity: 'invoice', system: 'stripe', id: (event.data as { id: string }).id };
+  }
+};
+
+/**
+ * Re-drives one reconciliation difference (its exception's event, replayed onto the bus): re-fetches
+ * the billing record as it is now, forgets the link the normal flow would otherwise trust, and puts a
+ * fresh canonical event on the bus, the same shape ingest-stripe publishes. The flow then posts by
+ * external id, so the ERP ends up with one record whatever number of re-drives ran. The event id
+ * derives from the replayed event's id: a redelivered replay publishes the same event (deduplicated by
+ * the consumers), a new replay a new one.
+ */
+export const redriveDifference = async (
+  replayed: CanonicalEvent<'ops.reconciliation.difference'>,
+  deps: RedriveDeps,
+): Promise<RedriveResult> => {
+  const difference = replayed.data;
+  if (
+    difference.kind === 'erp-invoice-without-billing' ||
+    !REDRIVABLE[difference.kind] ||
+    !difference.billing
+  ) {
+    return {
+      outcome: 'nothing-to-redrive',
+      reason: 'the ERP record has no billing counterpart: void or credit it in the ERP',
+    };
+  }
+  const spec = STRIPE_EVENT[difference.kind];
+  const object = await deps.billing.retrieve(spec.entity, difference.billing.id);
+  if (!object)
+    return { outcome: 'nothing-to-redrive', reason: `billing no longer has ${difference.billing.id}` };
+  const status = String(object.status ?? '');
+  if (!spec.statuses.has(status)) {
+    return { outcome: 'nothing-to-redrive', reason: `${difference.billing.id} is ${status} in billing now` };
+  }
+  const now = deps.now?.() ?? new Date();
+  const event = mapStripeEvent(
+    parseStripeEvent({
+      id: `evt_redrive_${shortHash(replayed.id)}`,
+      object: 'event',
+      type: spec.type,
+      created: Math.floor(now.getTime() / 1000),
+      livemode: false,
+      data: { object },
+    }),
+    deps.account,
+  );
+  if (!event) return { outcome: 'nothing-to-redrive', reason: `${spec.type} maps to no canonical event` };
+  const link = linkOf(event);
+  await deps.links.forget(link, 'netsuite');
+  await deps.publisher.publish([event]);
+  return {
+    outcome: 'redriven',
+    eventId: event.id,
+    eventType: event.type,
+    forgot: `${link.entity} ${link.id}`,
+  };
+};
