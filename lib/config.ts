@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PRORATION_BEHAVIORS } from '../lambdas/domain/amendment';
+import { contractProblems } from './vendor-environment';
 
 /**
  * A stage's configuration, from `cdk.json` context (`revbridge:stages.<stage>`), validated at synth:
@@ -347,6 +348,14 @@ export const stageConfigSchema = z
     }
     for (const problem of quoteToCashProblems(config.quoteToCash, config.netsuite)) {
       ctx.addIssue({ code: 'custom', path: ['quoteToCash', ...problem.path], message: problem.message });
+    }
+    // What the functions will parse at cold start, with their own schemas (lambdas/shared/contracts).
+    for (const problem of contractProblems(config)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: problem.path,
+        message: `the function environment: ${problem.message}`,
+      });
     }
   });
 

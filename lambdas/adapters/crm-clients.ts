@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import type { CrmClient, Deal, DealFieldWriter } from '../domain/deal';
-import { nonEmpty } from '../shared/env';
+import { crmEnv } from '../shared/contracts/env-fields';
+import { secretShape } from '../shared/contracts/secrets';
 import { loadSecret } from '../shared/secrets';
 import { HubSpotCrmClient } from './hubspot/crm-client';
 import { SalesforceCrmClient } from './salesforce/crm-client';
@@ -10,37 +11,12 @@ import { SalesforceCrmClient } from './salesforce/crm-client';
  * start consumer and the saga's steps share this, so a deal is read the same way by both.
  */
 
-const optionalName = () => z.optional(nonEmpty());
-
-export const crmEnvSchema = z.object({
-  SALESFORCE_INSTANCE_URL: z.url(),
-  SALESFORCE_ACCESS_TOKEN_SECRET_ID: nonEmpty(),
-  SALESFORCE_DEFAULT_CURRENCY: nonEmpty(),
-  SALESFORCE_TAX_ID_FIELD: optionalName(),
-  SALESFORCE_EMAIL_FIELD: optionalName(),
-  SALESFORCE_SUBSIDIARY_FIELD: optionalName(),
-  SALESFORCE_AMENDMENT_OF_FIELD: optionalName(),
-  HUBSPOT_BASE_URL: z.url(),
-  HUBSPOT_ACCESS_TOKEN_SECRET_ID: nonEmpty(),
-  HUBSPOT_DEFAULT_CURRENCY: nonEmpty(),
-  HUBSPOT_TAX_ID_PROPERTY: optionalName(),
-  HUBSPOT_EMAIL_PROPERTY: optionalName(),
-  HUBSPOT_AMENDMENT_OF_PROPERTY: optionalName(),
-  /** `company.<property>` or `deal.<property>`. */
-  HUBSPOT_SUBSIDIARY_PROPERTY: z.optional(
-    z.string().check(z.regex(/^(company|deal)\.[A-Za-z0-9_]+$/, 'must be company.<name> or deal.<name>')),
-  ),
-});
+/** The CRM clients' environment (lib/vendor-environment.ts `crmEnvironment` sets it). */
+export const crmEnvSchema = z.object(crmEnv);
 export type CrmEnv = z.infer<typeof crmEnvSchema>;
 
 /** A bare token, as the secret holds it: `"..."` or `{"accessToken":"..."}`. */
-const tokenSchema = z.union([
-  nonEmpty(),
-  z.pipe(
-    z.object({ accessToken: nonEmpty() }),
-    z.transform((value: { accessToken: string }) => value.accessToken),
-  ),
-]);
+const tokenSchema = secretShape('accessToken');
 
 /** On a 401 the client asks again with `refresh`: the secret is re-read at once instead of from cache. */
 const tokenFrom = (secretId: string) => (options: { readonly refresh: boolean }) =>

@@ -1,9 +1,14 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod/mini';
-import { jsonFromString, nonEmpty, positiveIntFromString } from '../shared/env';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  busEnv,
+  exceptionsEnv,
+  linksEnv,
+  netsuiteEnv,
+  queueConsumerEnv,
+} from '../shared/contracts/env-fields';
 import { dynamoConcurrencyLeases } from './aws/concurrency-leases';
+import { documentClient } from './aws/documents';
 import { eventBridgePublisher } from './aws/event-publisher';
 import { dynamoExceptionsRepository } from './aws/exceptions-repository';
 import { dynamoLinksRepository } from './aws/links-repository';
@@ -11,34 +16,16 @@ import { NetSuiteClient } from './netsuite/client';
 import { netSuiteCredentialsFrom } from './netsuite/credentials';
 
 /**
- * The environment fields every billing-to-ERP queue consumer gets from the stack (the stack's
- * `eventConsumer` and `netsuiteEnvironment`); each consumer adds its own `NETSUITE_MAPPING`.
+ * The environment fields every billing-to-ERP queue consumer gets from the stack (`EventFlow` with
+ * `netsuite` and `links`); each consumer adds its own `NETSUITE_MAPPING` (lambdas/shared/contracts/mappings).
  */
 export const erpConsumerEnvFields = {
-  EVENT_BUS_NAME: nonEmpty(),
-  IDEMPOTENCY_TABLE_NAME: nonEmpty(),
-  LINKS_TABLE_NAME: nonEmpty(),
-  EXCEPTIONS_TABLE_NAME: nonEmpty(),
-  QUEUE_URL: nonEmpty(),
-  NETSUITE_BASE_URL: z.url(),
-  NETSUITE_SECRET_ID: nonEmpty(),
-  NETSUITE_TIMEOUT_MS: positiveIntFromString(),
-  CONCURRENCY_LEASES_TABLE_NAME: nonEmpty(),
-  NETSUITE_CONCURRENCY_LIMIT: positiveIntFromString(),
+  ...busEnv,
+  ...queueConsumerEnv,
+  ...linksEnv,
+  ...exceptionsEnv,
+  ...netsuiteEnv,
 };
-
-/** `NETSUITE_MAPPING` of a flow that posts billing documents (invoices, credit memos): JSON of `NetSuiteMapping`. */
-export const documentMappingEnvField = z.pipe(
-  jsonFromString(),
-  z.object({
-    subsidiaryId: nonEmpty(),
-    currencyIds: z.record(z.string(), z.string()),
-    productItemIds: z.record(z.string(), z.string()),
-    defaultItemId: nonEmpty(),
-    taxItemId: nonEmpty(),
-    adjustmentItemId: nonEmpty(),
-  }),
-);
 
 /** The environment every billing-to-ERP consumer gets from the stack. */
 export interface ErpFlowEnv {
@@ -80,9 +67,7 @@ export const netSuiteClientFromEnv = (
 
 /** What the billing-to-ERP flows work with: the NetSuite client, the links and exceptions, the bus. */
 export const erpFlowDeps = (env: ErpFlowEnv) => {
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const documents = documentClient();
   return {
     netsuite: netSuiteClientFromEnv(env, documents),
     links: dynamoLinksRepository(documents, env.LINKS_TABLE_NAME),

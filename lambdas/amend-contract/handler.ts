@@ -5,11 +5,11 @@ import { erpFlowDeps } from '../adapters/erp-flow-deps';
 import { NetSuiteSalesOrders } from '../adapters/netsuite/sales-order-lines';
 import { StripeBillingClient } from '../adapters/stripe/billing-client';
 import { StripePriceCatalog } from '../adapters/stripe/price-catalog';
+import { stripeApiKeyFrom } from '../adapters/stripe/sdk';
 import { parseEnv } from '../shared/env';
 import { sagaStepHandler } from '../shared/saga-step-handler';
-import { loadSecret } from '../shared/secrets';
 import { type AmendContractDeps, runStep } from './logic';
-import { envSchema, type Step, stepInputSchema, stripeKeySchema } from './schema';
+import { envSchema, type Step, stepInputSchema } from './schema';
 
 /** Every step of the amendment state machine, dispatched on `step` (one function, as quote-to-cash). */
 
@@ -18,7 +18,7 @@ const logger = new Logger();
 const metrics = new Metrics();
 const { netsuite, exceptions, publisher } = erpFlowDeps(env);
 const stripe = {
-  apiKey: () => loadSecret(env.STRIPE_API_KEY_SECRET_ID, stripeKeySchema),
+  apiKey: stripeApiKeyFrom(env.STRIPE_API_KEY_SECRET_ID),
   baseUrl: env.STRIPE_API_BASE_URL,
   timeoutMs: env.STRIPE_TIMEOUT_MS,
 };

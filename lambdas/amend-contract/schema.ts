@@ -1,12 +1,19 @@
 import * as z from 'zod/mini';
-import { crmEnvSchema } from '../adapters/crm-clients';
-import { erpConsumerEnvFields } from '../adapters/erp-flow-deps';
-import { PRORATION_BEHAVIORS } from '../domain/amendment';
 import { dealSchema } from '../domain/deal';
-import { mappingSchema, stripeKeySchema } from '../quote-to-cash/schema';
-import { jsonFromString, nonEmpty, positiveIntFromString } from '../shared/env';
-
-export { stripeKeySchema };
+import { ENV } from '../shared/contracts/env';
+import {
+  busEnv,
+  crmEnv,
+  exceptionsEnv,
+  linksEnv,
+  netsuiteEnv,
+  stripeApiEnv,
+} from '../shared/contracts/env-fields';
+import {
+  mappingEnvField,
+  prorationBehaviorSchema,
+  quoteToCashMappingSchema,
+} from '../shared/contracts/mappings';
 
 /** Every step the amendment state machine can ask this function to run (`Payload.step`). */
 export const STEPS = [
@@ -21,16 +28,16 @@ export const STEPS = [
 ] as const;
 export type Step = (typeof STEPS)[number];
 
-const { IDEMPOTENCY_TABLE_NAME: _idempotency, QUEUE_URL: _queue, ...erpFields } = erpConsumerEnvFields;
-
-export const envSchema = z.extend(crmEnvSchema, {
-  ...erpFields,
+export const envSchema = z.object({
+  ...crmEnv,
+  ...busEnv,
+  ...linksEnv,
+  ...exceptionsEnv,
+  ...netsuiteEnv,
+  ...stripeApiEnv,
   /** The quote-to-cash catalog: the amendment prices its lines and maps items to the ERP with it. */
-  QUOTE_TO_CASH_MAPPING: z.pipe(jsonFromString(), mappingSchema),
-  AMENDMENT_PRORATION_BEHAVIOR: z.enum(PRORATION_BEHAVIORS),
-  STRIPE_API_BASE_URL: z.url(),
-  STRIPE_API_KEY_SECRET_ID: nonEmpty(),
-  STRIPE_TIMEOUT_MS: positiveIntFromString(),
+  [ENV.QUOTE_TO_CASH_MAPPING]: mappingEnvField(quoteToCashMappingSchema),
+  [ENV.AMENDMENT_PRORATION_BEHAVIOR]: prorationBehaviorSchema,
 });
 
 /** What validation decided: the contract the amendment changes and what it adds to it. */

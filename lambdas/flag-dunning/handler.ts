@@ -1,8 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../adapters/aws/documents';
 import { dynamoDunningRepository } from '../adapters/aws/dunning-repository';
 import { eventBridgePublisher } from '../adapters/aws/event-publisher';
 import { dynamoExceptionsRepository } from '../adapters/aws/exceptions-repository';
@@ -16,9 +15,7 @@ import { envSchema } from './schema';
 const env = parseEnv(envSchema);
 const logger = new Logger();
 const metrics = new Metrics();
-const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-  marshallOptions: { removeUndefinedValues: true },
-});
+const documents = documentClient();
 const deps: FlagDunningDeps = {
   dunning: dynamoDunningRepository(documents, env.LINKS_TABLE_NAME),
   links: dynamoLinksRepository(documents, env.LINKS_TABLE_NAME),

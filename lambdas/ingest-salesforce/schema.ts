@@ -1,6 +1,9 @@
 import * as z from 'zod/mini';
 import { SALESFORCE_DEFAULT_WON_STAGES } from '../adapters/salesforce/map';
 import { hasValidSuffix } from '../adapters/salesforce/record-id';
+import { ENV } from '../shared/contracts/env';
+import { busEnv } from '../shared/contracts/env-fields';
+import { secretShape } from '../shared/contracts/secrets';
 import { commaSeparated, nonEmpty, positiveIntFromString } from '../shared/env';
 
 const organizationId = z
@@ -14,17 +17,17 @@ const organizationId = z
   );
 
 export const envSchema = z.object({
-  EVENT_BUS_NAME: nonEmpty(),
+  ...busEnv,
   /** The org whose outbound messages are accepted (Setup → Company Information), 15 or 18 characters. */
-  SALESFORCE_ORG_ID: organizationId,
+  [ENV.SALESFORCE_ORG_ID]: organizationId,
   /**
    * Secrets Manager id of the shared path token. When set, every request must carry the token (as the
    * `{token}` path parameter or the `token` query parameter of the outbound message's endpoint URL).
    */
-  SALESFORCE_PATH_TOKEN_SECRET_ID: z.optional(nonEmpty()),
+  [ENV.SALESFORCE_PATH_TOKEN_SECRET_ID]: z.optional(nonEmpty()),
   /** Stage names that count as won when a message does not send `IsWon`. @default Closed Won */
-  SALESFORCE_WON_STAGES: z._default(commaSeparated(), [...SALESFORCE_DEFAULT_WON_STAGES]),
-  MAX_BODY_BYTES: positiveIntFromString(),
+  [ENV.SALESFORCE_WON_STAGES]: z._default(commaSeparated(), [...SALESFORCE_DEFAULT_WON_STAGES]),
+  [ENV.MAX_BODY_BYTES]: positiveIntFromString(),
 });
 
 const token = z.string().check(z.minLength(16, 'must be at least 16 characters'));
@@ -33,13 +36,4 @@ const token = z.string().check(z.minLength(16, 'must be at least 16 characters')
  * The path token in Secrets Manager: the token itself, or `{"pathTokens": ["new", "old"]}` while the
  * endpoint URL configured in Salesforce moves from one token to the next.
  */
-export const pathTokenSecretSchema = z.union([
-  z.pipe(
-    token,
-    z.transform((value: string) => [value]),
-  ),
-  z.pipe(
-    z.object({ pathTokens: z.array(token).check(z.minLength(1)) }),
-    z.transform((value: { pathTokens: string[] }) => value.pathTokens),
-  ),
-]);
+export const pathTokenSecretSchema = secretShape('pathTokens', token, { rotating: true });

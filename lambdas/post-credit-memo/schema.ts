@@ -1,13 +1,13 @@
 import * as z from 'zod/mini';
-import { documentMappingEnvField, erpConsumerEnvFields } from '../adapters/erp-flow-deps';
-import { nonEmpty, positiveIntFromString } from '../shared/env';
+import { erpConsumerEnvFields } from '../adapters/erp-flow-deps';
+import { ENV } from '../shared/contracts/env';
+import { stripeApiEnv } from '../shared/contracts/env-fields';
+import { mappingEnvField, netsuiteDocumentMappingSchema } from '../shared/contracts/mappings';
 
 export const envSchema = z.object({
   ...erpConsumerEnvFields,
   /** JSON of `NetSuiteMapping`, the invoice's: subsidiary, currency ids, item ids. */
-  NETSUITE_MAPPING: documentMappingEnvField,
+  [ENV.NETSUITE_MAPPING]: mappingEnvField(netsuiteDocumentMappingSchema),
   /** Stripe, to learn the products of the invoice lines a credit note credits. */
-  STRIPE_API_BASE_URL: z.url(),
-  STRIPE_API_KEY_SECRET_ID: nonEmpty(),
-  STRIPE_TIMEOUT_MS: positiveIntFromString(),
+  ...stripeApiEnv,
 });

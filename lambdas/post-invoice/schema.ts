@@ -1,8 +1,10 @@
 import * as z from 'zod/mini';
-import { documentMappingEnvField, erpConsumerEnvFields } from '../adapters/erp-flow-deps';
+import { erpConsumerEnvFields } from '../adapters/erp-flow-deps';
+import { ENV } from '../shared/contracts/env';
+import { mappingEnvField, netsuiteDocumentMappingSchema } from '../shared/contracts/mappings';
 
 export const envSchema = z.object({
   ...erpConsumerEnvFields,
   /** JSON of `NetSuiteMapping`: subsidiary, currency ids, item ids. */
-  NETSUITE_MAPPING: documentMappingEnvField,
+  [ENV.NETSUITE_MAPPING]: mappingEnvField(netsuiteDocumentMappingSchema),
 });

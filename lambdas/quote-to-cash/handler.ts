@@ -1,8 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../adapters/aws/documents';
 import { eventBridgePublisher } from '../adapters/aws/event-publisher';
 import { dynamoExceptionsRepository } from '../adapters/aws/exceptions-repository';
 import { dynamoLinksRepository } from '../adapters/aws/links-repository';
@@ -11,11 +10,11 @@ import { netSuiteClientFromEnv } from '../adapters/erp-flow-deps';
 import { NetSuiteErpClient } from '../adapters/netsuite/erp-client';
 import { StripeBillingClient } from '../adapters/stripe/billing-client';
 import { StripePriceCatalog } from '../adapters/stripe/price-catalog';
+import { stripeApiKeyFrom } from '../adapters/stripe/sdk';
 import { parseEnv } from '../shared/env';
 import { sagaStepHandler } from '../shared/saga-step-handler';
-import { loadSecret } from '../shared/secrets';
 import { type QuoteToCashDeps, runStep, type Saga } from './logic';
-import { envSchema, type Step, stepInputSchema, stripeKeySchema } from './schema';
+import { envSchema, type Step, stepInputSchema } from './schema';
 
 /**
  * Every step of the quote-to-cash state machine, dispatched on `step`: one function, not one per step.
@@ -32,10 +31,8 @@ import { envSchema, type Step, stepInputSchema, stripeKeySchema } from './schema
 const env = parseEnv(envSchema);
 const logger = new Logger();
 const metrics = new Metrics();
-const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-  marshallOptions: { removeUndefinedValues: true },
-});
-const stripeKey = () => loadSecret(env.STRIPE_API_KEY_SECRET_ID, stripeKeySchema);
+const documents = documentClient();
+const stripeKey = stripeApiKeyFrom(env.STRIPE_API_KEY_SECRET_ID);
 const deps: QuoteToCashDeps = {
   crm: crmClientsFromEnv(env),
   billing: new StripeBillingClient({

@@ -1,8 +1,20 @@
 import * as z from 'zod/mini';
-import { crmEnvSchema } from '../adapters/crm-clients';
 import { dealSchema } from '../domain/deal';
 import { minorUnitsSchema } from '../domain/money';
-import { jsonFromString, nonEmpty, positiveIntFromString } from '../shared/env';
+import { ENV } from '../shared/contracts/env';
+import {
+  busEnv,
+  crmEnv,
+  exceptionsEnv,
+  linksEnv,
+  netsuiteEnv,
+  stripeApiEnv,
+} from '../shared/contracts/env-fields';
+import {
+  mappingEnvField,
+  netsuiteSagaMappingSchema,
+  quoteToCashMappingSchema,
+} from '../shared/contracts/mappings';
 
 /** Every step the state machine can ask this function to run (`Payload.step`). */
 export const STEPS = [
@@ -21,52 +33,21 @@ export const STEPS = [
 export type Step = (typeof STEPS)[number];
 
 /** The stage's quote-to-cash mapping (lib/config.ts validated it at synth; this only re-reads it). */
-export const mappingSchema = z.object({
-  catalog: z.record(
-    z.string(),
-    z.object({ netsuiteItemId: nonEmpty(), stripeLookupKeys: z.record(z.string(), nonEmpty()) }),
-  ),
-  subsidiaries: z.record(
-    z.string(),
-    z.object({
-      netsuiteSubsidiaryId: nonEmpty(),
-      currencies: z.array(z.string()),
-      requireTaxId: z.boolean(),
-    }),
-  ),
-  defaultSubsidiaryByCurrency: z.record(z.string(), z.string()),
-});
-export type QuoteToCashMapping = z.infer<typeof mappingSchema>;
+export {
+  type QuoteToCashMapping,
+  quoteToCashMappingSchema as mappingSchema,
+} from '../shared/contracts/mappings';
 
-/** The ERP client's `NetSuiteMapping`; `subsidiaryIds` is the saga's routing, key → NetSuite id. */
-const netSuiteMappingSchema = z.object({
-  subsidiaryId: nonEmpty(),
-  subsidiaryIds: z.record(z.string(), z.string()),
-  currencyIds: z.record(z.string(), z.string()),
-  productItemIds: z.record(z.string(), z.string()),
-  defaultItemId: nonEmpty(),
-  taxItemId: nonEmpty(),
-  adjustmentItemId: nonEmpty(),
+export const envSchema = z.object({
+  ...crmEnv,
+  ...busEnv,
+  ...linksEnv,
+  ...exceptionsEnv,
+  ...stripeApiEnv,
+  ...netsuiteEnv,
+  [ENV.QUOTE_TO_CASH_MAPPING]: mappingEnvField(quoteToCashMappingSchema),
+  [ENV.NETSUITE_MAPPING]: mappingEnvField(netsuiteSagaMappingSchema),
 });
-
-export const envSchema = z.extend(crmEnvSchema, {
-  EVENT_BUS_NAME: nonEmpty(),
-  LINKS_TABLE_NAME: nonEmpty(),
-  EXCEPTIONS_TABLE_NAME: nonEmpty(),
-  QUOTE_TO_CASH_MAPPING: z.pipe(jsonFromString(), mappingSchema),
-  STRIPE_API_BASE_URL: z.url(),
-  STRIPE_API_KEY_SECRET_ID: nonEmpty(),
-  STRIPE_TIMEOUT_MS: positiveIntFromString(),
-  NETSUITE_BASE_URL: z.url(),
-  NETSUITE_SECRET_ID: nonEmpty(),
-  NETSUITE_TIMEOUT_MS: positiveIntFromString(),
-  NETSUITE_MAPPING: z.pipe(jsonFromString(), netSuiteMappingSchema),
-  CONCURRENCY_LEASES_TABLE_NAME: nonEmpty(),
-  NETSUITE_CONCURRENCY_LIMIT: positiveIntFromString(),
-});
-
-/** The Stripe secret key, as the secret holds it: `"sk_..."` or `{"apiKey":"sk_..."}`. */
-export { stripeApiKeySchema as stripeKeySchema } from '../adapters/stripe/sdk';
 
 /** What the validation step decided: everything later steps need that is not on the deal itself. */
 export const planSchema = z.object({

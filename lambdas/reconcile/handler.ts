@@ -2,13 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { dynamoCheckpointStore } from '../adapters/aws/checkpoint-store';
 import { dynamoConcurrencyLeases } from '../adapters/aws/concurrency-leases';
+import { documentClient } from '../adapters/aws/documents';
 import { eventBridgePublisher } from '../adapters/aws/event-publisher';
 import { reportException } from '../adapters/aws/exception-reporter';
 import { dynamoExceptionsRepository } from '../adapters/aws/exceptions-repository';
@@ -17,10 +16,9 @@ import { NetSuiteClient } from '../adapters/netsuite/client';
 import { netSuiteCredentialsFrom } from '../adapters/netsuite/credentials';
 import { NetSuiteErpReader } from '../adapters/netsuite/erp-reader';
 import { StripeBillingReader } from '../adapters/stripe/billing-reader';
+import { stripeApiKeyFrom } from '../adapters/stripe/sdk';
 import { defaultWindow, differenceCode } from '../domain/reconciliation';
-import { stripeKeySchema } from '../quote-to-cash/schema';
 import { parseEnv } from '../shared/env';
-import { loadSecret } from '../shared/secrets';
 import {
   FLOW,
   type ReconciliationCheckpoint,
@@ -33,16 +31,14 @@ import { envSchema, parseInput } from './schema';
 const env = parseEnv(envSchema);
 const logger = new Logger();
 const metrics = new Metrics();
-const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-  marshallOptions: { removeUndefinedValues: true },
-});
+const documents = documentClient();
 const exceptions = {
   exceptions: dynamoExceptionsRepository(documents, env.EXCEPTIONS_TABLE_NAME),
   publisher: eventBridgePublisher(new EventBridgeClient({}), env.EVENT_BUS_NAME),
 };
 const deps = {
   billing: new StripeBillingReader({
-    apiKey: () => loadSecret(env.STRIPE_API_KEY_SECRET_ID, stripeKeySchema),
+    apiKey: stripeApiKeyFrom(env.STRIPE_API_KEY_SECRET_ID),
     baseUrl: env.STRIPE_API_BASE_URL,
     timeoutMs: env.STRIPE_TIMEOUT_MS,
   }),

@@ -1,33 +1,26 @@
 import * as z from 'zod/mini';
 import { describeIssues } from '../domain/events';
 import { type ReconciliationWindow, reconciliationWindowSchema } from '../domain/reconciliation';
-import { jsonFromString, nonEmpty, positiveIntFromString } from '../shared/env';
+import { ENV } from '../shared/contracts/env';
+import { busEnv, exceptionsEnv, linksEnv, netsuiteEnv, stripeApiEnv } from '../shared/contracts/env-fields';
+import {
+  mappingEnvField,
+  netsuiteCurrencyMappingSchema,
+  reconciliationConfigSchema,
+} from '../shared/contracts/mappings';
+import { nonEmpty } from '../shared/env';
 
 export const envSchema = z.object({
-  EVENT_BUS_NAME: nonEmpty(),
-  LINKS_TABLE_NAME: nonEmpty(),
-  EXCEPTIONS_TABLE_NAME: nonEmpty(),
-  CHECKPOINT_TABLE_NAME: nonEmpty(),
-  NETSUITE_BASE_URL: z.url(),
-  NETSUITE_SECRET_ID: nonEmpty(),
-  NETSUITE_TIMEOUT_MS: positiveIntFromString(),
-  CONCURRENCY_LEASES_TABLE_NAME: nonEmpty(),
-  NETSUITE_CONCURRENCY_LIMIT: positiveIntFromString(),
+  ...busEnv,
+  ...linksEnv,
+  ...exceptionsEnv,
+  [ENV.CHECKPOINT_TABLE_NAME]: nonEmpty(),
+  ...netsuiteEnv,
   /** JSON: the currency ids, to read ERP amounts back in ISO currencies. */
-  NETSUITE_MAPPING: z.pipe(jsonFromString(), z.object({ currencyIds: z.record(z.string(), z.string()) })),
-  STRIPE_API_BASE_URL: z.url(),
-  STRIPE_API_KEY_SECRET_ID: nonEmpty(),
-  STRIPE_TIMEOUT_MS: positiveIntFromString(),
+  [ENV.NETSUITE_MAPPING]: mappingEnvField(netsuiteCurrencyMappingSchema),
+  ...stripeApiEnv,
   /** JSON of the stage's `reconciliation` section. */
-  RECONCILIATION_CONFIG: z.pipe(
-    jsonFromString(),
-    z.object({
-      windowDays: z.int(),
-      settleMinutes: z.int(),
-      creditMemos: z.boolean(),
-      erpConcurrency: z.int(),
-    }),
-  ),
+  [ENV.RECONCILIATION_CONFIG]: mappingEnvField(reconciliationConfigSchema),
 });
 
 /**

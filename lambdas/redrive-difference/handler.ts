@@ -1,29 +1,25 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../adapters/aws/documents';
 import { eventBridgePublisher } from '../adapters/aws/event-publisher';
 import { dynamoExceptionsRepository } from '../adapters/aws/exceptions-repository';
 import { dynamoLinksEraser } from '../adapters/aws/links-repository';
 import { StripeBillingReader } from '../adapters/stripe/billing-reader';
-import { stripeKeySchema } from '../quote-to-cash/schema';
+import { stripeApiKeyFrom } from '../adapters/stripe/sdk';
 import { parseEnv } from '../shared/env';
 import { eventConsumer } from '../shared/event-consumer';
-import { loadSecret } from '../shared/secrets';
 import { FLOW, redriveDifference } from './logic';
 import { envSchema } from './schema';
 
 const env = parseEnv(envSchema);
 const logger = new Logger();
 const metrics = new Metrics();
-const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-  marshallOptions: { removeUndefinedValues: true },
-});
+const documents = documentClient();
 const publisher = eventBridgePublisher(new EventBridgeClient({}), env.EVENT_BUS_NAME);
 const deps = {
   billing: new StripeBillingReader({
-    apiKey: () => loadSecret(env.STRIPE_API_KEY_SECRET_ID, stripeKeySchema),
+    apiKey: stripeApiKeyFrom(env.STRIPE_API_KEY_SECRET_ID),
     baseUrl: env.STRIPE_API_BASE_URL,
     timeoutMs: env.STRIPE_TIMEOUT_MS,
   }),

@@ -1,15 +1,20 @@
 import * as z from 'zod/mini';
-import { nonEmpty, positiveIntFromString } from '../shared/env';
+import { ENV } from '../shared/contracts/env';
+import {
+  busEnv,
+  exceptionsEnv,
+  linksEnv,
+  queueConsumerEnv,
+  stripeApiEnv,
+} from '../shared/contracts/env-fields';
+import { nonEmpty } from '../shared/env';
 
 export const envSchema = z.object({
-  EVENT_BUS_NAME: nonEmpty(),
-  IDEMPOTENCY_TABLE_NAME: nonEmpty(),
-  LINKS_TABLE_NAME: nonEmpty(),
-  EXCEPTIONS_TABLE_NAME: nonEmpty(),
-  QUEUE_URL: nonEmpty(),
-  STRIPE_API_BASE_URL: z.url(),
-  STRIPE_API_KEY_SECRET_ID: nonEmpty(),
-  STRIPE_TIMEOUT_MS: positiveIntFromString(),
+  ...busEnv,
+  ...queueConsumerEnv,
+  ...linksEnv,
+  ...exceptionsEnv,
+  ...stripeApiEnv,
   /** The Stripe account re-driven events name as their source, as ingest-stripe's do. */
-  STRIPE_ACCOUNT_ID: nonEmpty(),
+  [ENV.STRIPE_ACCOUNT_ID]: nonEmpty(),
 });

@@ -1,13 +1,14 @@
 import * as z from 'zod/mini';
-import { crmEnvSchema } from '../adapters/crm-clients';
+import { ENV } from '../shared/contracts/env';
+import { busEnv, crmEnv, exceptionsEnv, queueConsumerEnv } from '../shared/contracts/env-fields';
 import { nonEmpty } from '../shared/env';
 
-export const envSchema = z.extend(crmEnvSchema, {
-  IDEMPOTENCY_TABLE_NAME: nonEmpty(),
-  EXCEPTIONS_TABLE_NAME: nonEmpty(),
-  EVENT_BUS_NAME: nonEmpty(),
-  QUEUE_URL: nonEmpty(),
-  STATE_MACHINE_ARN: nonEmpty(),
+export const envSchema = z.object({
+  ...crmEnv,
+  ...queueConsumerEnv,
+  ...exceptionsEnv,
+  ...busEnv,
+  [ENV.STATE_MACHINE_ARN]: nonEmpty(),
   /** The amendment saga's state machine. */
-  AMENDMENT_STATE_MACHINE_ARN: nonEmpty(),
+  [ENV.AMENDMENT_STATE_MACHINE_ARN]: nonEmpty(),
 });

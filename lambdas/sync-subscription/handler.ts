@@ -5,10 +5,9 @@ import { erpFlowDeps } from '../adapters/erp-flow-deps';
 import { NetSuiteSalesOrders } from '../adapters/netsuite/sales-order-lines';
 import { StripeBillingClient } from '../adapters/stripe/billing-client';
 import { StripePriceCatalog } from '../adapters/stripe/price-catalog';
-import { stripeKeySchema } from '../quote-to-cash/schema';
+import { stripeApiKeyFrom } from '../adapters/stripe/sdk';
 import { parseEnv } from '../shared/env';
 import { eventConsumer } from '../shared/event-consumer';
-import { loadSecret } from '../shared/secrets';
 import { FLOW, type SyncSubscriptionDeps, syncSubscription } from './logic';
 import { envSchema } from './schema';
 
@@ -17,7 +16,7 @@ const logger = new Logger();
 const metrics = new Metrics();
 const shared = erpFlowDeps(env);
 const stripe = {
-  apiKey: () => loadSecret(env.STRIPE_API_KEY_SECRET_ID, stripeKeySchema),
+  apiKey: stripeApiKeyFrom(env.STRIPE_API_KEY_SECRET_ID),
   baseUrl: env.STRIPE_API_BASE_URL,
   timeoutMs: env.STRIPE_TIMEOUT_MS,
 };

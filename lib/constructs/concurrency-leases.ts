@@ -1,5 +1,6 @@
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { concurrencyLimitEnv, ENV } from '../../lambdas/shared/contracts/env';
 import { SecureTable } from './secure-table';
 
 /**
@@ -24,8 +25,8 @@ export class ConcurrencyLeases extends Construct {
     prefix: string,
     limit: number,
   ): void {
-    fn.addEnvironment('CONCURRENCY_LEASES_TABLE_NAME', this.table.tableName);
-    fn.addEnvironment(`${prefix}_CONCURRENCY_LIMIT`, String(limit));
+    fn.addEnvironment(ENV.CONCURRENCY_LEASES_TABLE_NAME, this.table.tableName);
+    fn.addEnvironment(concurrencyLimitEnv(prefix), String(limit));
     this.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
   }
 }

@@ -5,6 +5,7 @@ import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/contracts/env';
 import { dlqNotEmptyAlarm } from './alarms';
 
 export interface EventBackboneProps {
@@ -67,7 +68,7 @@ export class EventBackbone extends Construct {
 
   /** Passes the bus name as `EVENT_BUS_NAME` and lets the function put events on this bus only. */
   grantPublish(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void {
-    fn.addEnvironment('EVENT_BUS_NAME', this.bus.eventBusName);
+    fn.addEnvironment(ENV.EVENT_BUS_NAME, this.bus.eventBusName);
     this.bus.grantPutEventsTo(fn);
   }
 }

@@ -1,5 +1,6 @@
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/contracts/env';
 import { SecureTable } from './secure-table';
 
 export interface ExceptionsTableProps {
@@ -18,7 +19,7 @@ export class ExceptionsTable extends Construct {
 
   /** Passes the table name as `EXCEPTIONS_TABLE_NAME`; functions may only add exceptions. */
   bind(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void {
-    fn.addEnvironment('EXCEPTIONS_TABLE_NAME', this.table.tableName);
+    fn.addEnvironment(ENV.EXCEPTIONS_TABLE_NAME, this.table.tableName);
     this.table.grant(fn, 'dynamodb:PutItem');
   }
 

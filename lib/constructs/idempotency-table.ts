@@ -1,5 +1,6 @@
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/contracts/env';
 import { SecureTable } from './secure-table';
 
 export interface IdempotencyTableProps {
@@ -25,7 +26,7 @@ export class IdempotencyTable extends Construct {
 
   /** Passes the table name as `IDEMPOTENCY_TABLE_NAME` and grants what Powertools needs, nothing more. */
   bind(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void {
-    fn.addEnvironment('IDEMPOTENCY_TABLE_NAME', this.table.tableName);
+    fn.addEnvironment(ENV.IDEMPOTENCY_TABLE_NAME, this.table.tableName);
     this.table.grant(
       fn,
       'dynamodb:GetItem',

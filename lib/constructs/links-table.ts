@@ -1,5 +1,6 @@
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/contracts/env';
 import { SecureTable } from './secure-table';
 
 export interface LinksTableProps {
@@ -24,7 +25,7 @@ export class LinksTable extends Construct {
     fn: IFunction & { addEnvironment(key: string, value: string): unknown },
     access: 'read' | 'readwrite',
   ): void {
-    fn.addEnvironment('LINKS_TABLE_NAME', this.table.tableName);
+    fn.addEnvironment(ENV.LINKS_TABLE_NAME, this.table.tableName);
     if (access === 'read') this.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
     else
       this.table.grant(

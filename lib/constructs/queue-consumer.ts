@@ -4,6 +4,7 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/contracts/env';
 import { dlqNotEmptyAlarm, oldestMessageAlarm } from './alarms';
 
 export interface QueueConsumerProps {
@@ -88,7 +89,7 @@ export class QueueConsumer extends Construct {
       }),
     );
     // The function delays a redelivery to honour a vendor's Retry-After.
-    props.fn.addEnvironment('QUEUE_URL', this.queue.queueUrl);
+    props.fn.addEnvironment(ENV.QUEUE_URL, this.queue.queueUrl);
     this.queue.grant(props.fn, 'sqs:ChangeMessageVisibility');
 
     this.dlqAlarm = dlqNotEmptyAlarm(this, 'DlqAlarm', this.dlq, what);

@@ -3,6 +3,7 @@ import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/contracts/env';
 import { businessAlarm, businessMetric } from './alarms';
 import { EventFlow, type FlowPlatform } from './event-flow';
 import { RevbridgeFunction } from './revbridge-function';
@@ -59,8 +60,8 @@ export class Reconciliation extends Construct {
       memorySize: 512,
       environment: {
         ...platform.stripe.environment,
-        CHECKPOINT_TABLE_NAME: checkpoints.tableName,
-        RECONCILIATION_CONFIG: JSON.stringify(config),
+        [ENV.CHECKPOINT_TABLE_NAME]: checkpoints.tableName,
+        [ENV.RECONCILIATION_CONFIG]: JSON.stringify(config),
       },
     });
     // NetSuite's environment and credentials, and the account's leases: reconciliation holds at most
@@ -93,7 +94,7 @@ export class Reconciliation extends Construct {
       events: { sources: ['revbridge.revbridge'], detailTypes: ['ops.reconciliation.difference'] },
       stripe: true,
       links: 'readwrite',
-      environment: { STRIPE_ACCOUNT_ID: props.stripeAccountId },
+      environment: { [ENV.STRIPE_ACCOUNT_ID]: props.stripeAccountId },
     });
     // The re-drive forgets the stale link of the record it re-posts (and nothing else).
     platform.links.table.grant(this.redrive.fn, 'dynamodb:DeleteItem');

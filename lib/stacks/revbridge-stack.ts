@@ -3,6 +3,7 @@ import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/contracts/env';
 import type { StageConfig } from '../config';
 import { exceptionOpened } from '../constructs/alarms';
 import { BusinessDashboard } from '../constructs/business-dashboard';
@@ -18,7 +19,12 @@ import { RevbridgeFunction } from '../constructs/revbridge-function';
 import { vendorSecrets } from '../constructs/vendor-secrets';
 import { WebhookApi } from '../constructs/webhook-api';
 import { Workflow } from '../constructs/workflow';
-import { crmEnvironment } from '../vendor-environment';
+import {
+  crmEnvironment,
+  dunningMapping,
+  netsuiteMappings,
+  subscriptionSyncMapping,
+} from '../vendor-environment';
 
 const STATE_MACHINES = path.join(__dirname, '..', '..', 'statemachines');
 
@@ -73,7 +79,7 @@ export class RevbridgeStack extends Stack {
         feature: `ingest-${vendor}`,
         logRetention,
         timeout: Duration.seconds(10),
-        environment: { ...environment, MAX_BODY_BYTES: String(config.webhooks.maxBodyBytes) },
+        environment: { ...environment, [ENV.MAX_BODY_BYTES]: String(config.webhooks.maxBodyBytes) },
       });
       for (const secret of secrets) secret.grantRead(fn);
       backbone.grantPublish(fn);
@@ -81,18 +87,15 @@ export class RevbridgeStack extends Stack {
       return fn;
     };
 
-    const invoiceMapping = {
-      subsidiaryId: config.netsuite.subsidiaryId,
-      currencyIds: config.netsuite.currencyIds,
-      productItemIds: config.netsuite.productItemIds,
-      defaultItemId: config.netsuite.defaultItemId,
-      taxItemId: config.netsuite.taxItemId,
-      adjustmentItemId: config.netsuite.adjustmentItemId,
-    };
+    // What each flow is told of NetSuite; lib/config.ts checked it against the handlers' schemas.
+    const netsuiteMapping = netsuiteMappings(config);
     vendorIngest(
       'IngestStripe',
       'stripe',
-      { STRIPE_ACCOUNT_ID: config.stripe.accountId, STRIPE_WEBHOOK_SECRET_ID: stripeWebhookSecret.secretArn },
+      {
+        [ENV.STRIPE_ACCOUNT_ID]: config.stripe.accountId,
+        [ENV.STRIPE_WEBHOOK_SECRET_ID]: stripeWebhookSecret.secretArn,
+      },
       [stripeWebhookSecret],
     );
     // CRM ingress: won deals become `crm.deal.won` on the bus.
@@ -100,9 +103,9 @@ export class RevbridgeStack extends Stack {
       'IngestSalesforce',
       'salesforce',
       {
-        SALESFORCE_ORG_ID: config.salesforce.orgId,
-        SALESFORCE_WON_STAGES: config.salesforce.wonStages.join(','),
-        SALESFORCE_PATH_TOKEN_SECRET_ID: salesforcePathToken.secretArn,
+        [ENV.SALESFORCE_ORG_ID]: config.salesforce.orgId,
+        [ENV.SALESFORCE_WON_STAGES]: config.salesforce.wonStages.join(','),
+        [ENV.SALESFORCE_PATH_TOKEN_SECRET_ID]: salesforcePathToken.secretArn,
       },
       [salesforcePathToken],
       { pathToken: true },
@@ -111,9 +114,9 @@ export class RevbridgeStack extends Stack {
       'IngestHubspot',
       'hubspot',
       {
-        HUBSPOT_CLIENT_SECRET_ID: hubspotClientSecret.secretArn,
-        HUBSPOT_WEBHOOK_BASE_URL: config.hubspot.webhookBaseUrl ?? webhooks.publicBaseUrl,
-        HUBSPOT_WON_STAGES: config.hubspot.wonStages.join(','),
+        [ENV.HUBSPOT_CLIENT_SECRET_ID]: hubspotClientSecret.secretArn,
+        [ENV.HUBSPOT_WEBHOOK_BASE_URL]: config.hubspot.webhookBaseUrl ?? webhooks.publicBaseUrl,
+        [ENV.HUBSPOT_WON_STAGES]: config.hubspot.wonStages.join(','),
       },
       [hubspotClientSecret],
     );
@@ -131,10 +134,10 @@ export class RevbridgeStack extends Stack {
       },
       netsuite: {
         environment: (mapping) => ({
-          NETSUITE_BASE_URL: config.netsuite.baseUrl,
-          NETSUITE_TIMEOUT_MS: String(config.netsuite.timeoutMs),
-          NETSUITE_SECRET_ID: netsuiteCredentials.secretArn,
-          NETSUITE_MAPPING: JSON.stringify(mapping),
+          [ENV.NETSUITE_BASE_URL]: config.netsuite.baseUrl,
+          [ENV.NETSUITE_TIMEOUT_MS]: String(config.netsuite.timeoutMs),
+          [ENV.NETSUITE_SECRET_ID]: netsuiteCredentials.secretArn,
+          [ENV.NETSUITE_MAPPING]: JSON.stringify(mapping),
         }),
         secrets: [netsuiteCredentials],
         // Every function that calls NetSuite holds a lease while it does: together, within the limit.
@@ -143,9 +146,9 @@ export class RevbridgeStack extends Stack {
       },
       stripe: {
         environment: {
-          STRIPE_API_BASE_URL: config.stripe.apiBaseUrl,
-          STRIPE_API_KEY_SECRET_ID: stripeApiKey.secretArn,
-          STRIPE_TIMEOUT_MS: String(config.stripe.timeoutMs),
+          [ENV.STRIPE_API_BASE_URL]: config.stripe.apiBaseUrl,
+          [ENV.STRIPE_API_KEY_SECRET_ID]: stripeApiKey.secretArn,
+          [ENV.STRIPE_TIMEOUT_MS]: String(config.stripe.timeoutMs),
         },
         secrets: [stripeApiKey],
       },
@@ -165,7 +168,7 @@ export class RevbridgeStack extends Stack {
       description: 'Finalized billing invoices to the ERP posting consumer',
       events: { sources: ['revbridge.stripe'], detailTypes: ['billing.invoice.finalized'] },
       ruleId: 'InvoiceFinalizedRule',
-      netsuite: { mapping: invoiceMapping },
+      netsuite: { mapping: netsuiteMapping.document },
       links: 'readwrite',
       alarms: [
         {
@@ -203,9 +206,7 @@ export class RevbridgeStack extends Stack {
       description: 'Paid billing invoices to the ERP cash application consumer',
       events: { sources: ['revbridge.stripe'], detailTypes: ['billing.invoice.paid'] },
       ruleId: 'InvoicePaidRule',
-      netsuite: {
-        mapping: { subsidiaryId: config.netsuite.subsidiaryId, currencyIds: config.netsuite.currencyIds },
-      },
+      netsuite: { mapping: netsuiteMapping.payment },
       links: 'readwrite',
       // A payment may have to wait for its invoice to be posted (3 s doubling per receive): ten
       // receives give it ~25 minutes before the DLQ.
@@ -266,7 +267,6 @@ export class RevbridgeStack extends Stack {
     // invoice, both cleared when the invoice is paid. Both event types share one queue, so one flow
     // owns a customer's dunning state (kept in the links table, with conditional writes).
     const { dunning } = config;
-    const optional = (name: string, value: string | undefined) => (value ? { [name]: value } : {});
     const flagDunning = new EventFlow(this, 'FlagDunning', {
       platform,
       feature: 'flag-dunning',
@@ -278,22 +278,7 @@ export class RevbridgeStack extends Stack {
       crm: true,
       links: 'readwrite',
       timeout: Duration.seconds(30),
-      environment: {
-        DUNNING_MAPPING: JSON.stringify({
-          salesforce: {
-            amountDue: dunning.salesforce.amountDueField,
-            attemptCount: dunning.salesforce.attemptCountField,
-            nextRetryDate: dunning.salesforce.nextRetryDateField,
-            ...optional('invoiceId', dunning.salesforce.invoiceIdField),
-          },
-          hubspot: {
-            amountDue: dunning.hubspot.amountDueProperty,
-            attemptCount: dunning.hubspot.attemptCountProperty,
-            nextRetryDate: dunning.hubspot.nextRetryDateProperty,
-            ...optional('invoiceId', dunning.hubspot.invoiceIdProperty),
-          },
-        }),
-      },
+      environment: { [ENV.DUNNING_MAPPING]: JSON.stringify(dunningMapping(config)) },
       alarms: [
         {
           id: 'PaymentsFailedSpikeAlarm',
@@ -324,7 +309,7 @@ export class RevbridgeStack extends Stack {
         sources: ['revbridge.stripe'],
         detailTypes: ['billing.credit_note.created', 'billing.credit_note.voided'],
       },
-      netsuite: { mapping: invoiceMapping },
+      netsuite: { mapping: netsuiteMapping.document },
       stripe: true,
       links: 'readwrite',
       // A credit note may wait for its invoice, a void for its memo (3 s doubling per receive): ten
@@ -348,17 +333,9 @@ export class RevbridgeStack extends Stack {
 
     // Flow 1, deal won → contract activated: a Standard workflow per deal version.
     const q2c = config.quoteToCash;
-    const quoteToCash = saga(
-      'QuoteToCash',
-      'quote-to-cash',
-      {
-        ...invoiceMapping,
-        subsidiaryIds: Object.fromEntries(
-          Object.entries(q2c.subsidiaries).map(([key, value]) => [key, value.netsuiteSubsidiaryId]),
-        ),
-      },
-      { QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c) },
-    );
+    const quoteToCash = saga('QuoteToCash', 'quote-to-cash', netsuiteMapping.saga, {
+      [ENV.QUOTE_TO_CASH_MAPPING]: JSON.stringify(q2c),
+    });
 
     // Flow 7, a won amendment or upsell of an active contract → subscription items and sales order
     // changed. The sales order change reads and writes lines only: no NetSuite mapping beyond the catalog.
@@ -367,8 +344,8 @@ export class RevbridgeStack extends Stack {
       'amend-contract',
       {},
       {
-        QUOTE_TO_CASH_MAPPING: JSON.stringify(q2c),
-        AMENDMENT_PRORATION_BEHAVIOR: config.amendment.prorationBehavior,
+        [ENV.QUOTE_TO_CASH_MAPPING]: JSON.stringify(q2c),
+        [ENV.AMENDMENT_PRORATION_BEHAVIOR]: config.amendment.prorationBehavior,
       },
     );
 
@@ -383,8 +360,8 @@ export class RevbridgeStack extends Stack {
       crm: true,
       timeout: Duration.seconds(30),
       environment: {
-        STATE_MACHINE_ARN: quoteToCash.stateMachine.stateMachineArn,
-        AMENDMENT_STATE_MACHINE_ARN: amendContract.stateMachine.stateMachineArn,
+        [ENV.STATE_MACHINE_ARN]: quoteToCash.stateMachine.stateMachineArn,
+        [ENV.AMENDMENT_STATE_MACHINE_ARN]: amendContract.stateMachine.stateMachineArn,
       },
     });
     quoteToCash.stateMachine.grantStartExecution(startDealSaga.fn);
@@ -406,7 +383,7 @@ export class RevbridgeStack extends Stack {
       crm: true,
       links: 'read',
       environment: {
-        SUBSCRIPTION_SYNC_MAPPING: JSON.stringify({ catalog: q2c.catalog, ...config.subscriptionSync }),
+        [ENV.SUBSCRIPTION_SYNC_MAPPING]: JSON.stringify(subscriptionSyncMapping(config)),
       },
       alarms: [
         {

@@ -1,16 +1,9 @@
 import Stripe from 'stripe';
-import * as z from 'zod/mini';
-import { nonEmpty } from '../../shared/env';
+import { secretShape } from '../../shared/contracts/secrets';
 import { loadSecret } from '../../shared/secrets';
 
 /** The Stripe secret key, as the secret holds it: `"sk_..."` or `{"apiKey":"sk_..."}`. */
-export const stripeApiKeySchema = z.union([
-  nonEmpty(),
-  z.pipe(
-    z.object({ apiKey: nonEmpty() }),
-    z.transform((value: { apiKey: string }) => value.apiKey),
-  ),
-]);
+export const stripeApiKeySchema = secretShape('apiKey');
 
 /** Reads the key from Secrets Manager, cached for 5 minutes (a rotated key is picked up). */
 export const stripeApiKeyFrom = (secretId: string) => (): Promise<string> =>
