@@ -1,7 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { EventPublisher } from '../adapters/aws/event-publisher';
-import type { ExceptionsRepository } from '../adapters/aws/exceptions-repository';
-import type { PriceCatalog } from '../adapters/stripe/price-catalog';
 import {
   type AmendmentLine,
   type ProrationBehavior,
@@ -11,6 +8,7 @@ import {
 import { priceDealLines } from '../domain/catalog-prices';
 import type { CrmClient, Deal } from '../domain/deal';
 import { type CanonicalEvent, followUpEvent } from '../domain/events';
+import type { EventPublisher, ExceptionsRepository, PriceCatalog } from '../domain/ports';
 import {
   catalogItemResolver,
   contractValue,

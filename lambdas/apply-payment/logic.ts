@@ -1,8 +1,7 @@
-import type { EventPublisher } from '../adapters/aws/event-publisher';
-import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { NetSuiteClient } from '../adapters/netsuite/client';
 import { type NetSuiteMapping, toNetSuitePayment } from '../adapters/netsuite/map';
 import { type CanonicalEvent, followUpEvent, type PaymentApplied } from '../domain/events';
+import type { EventPublisher, LinksRepository } from '../domain/ports';
 import { awaitPostedInvoice, INVOICE_NOT_POSTED, withSubsidiary } from '../shared/awaited-link';
 
 export const FLOW = 'apply-payment';

@@ -1,5 +1,5 @@
-import type { PriceCatalog } from '../adapters/stripe/price-catalog';
 import type { Deal } from './deal';
+import type { PriceCatalog } from './ports';
 
 /** The stage catalog as the sagas read it: CRM product code → ERP item and Stripe lookup keys. */
 export type Catalog = Readonly<

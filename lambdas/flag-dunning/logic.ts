@@ -1,11 +1,9 @@
 import type { DunningRepository, DunningState, InvoiceDunning } from '../adapters/aws/dunning-repository';
-import type { ExceptionReporterDeps } from '../adapters/aws/exception-reporter';
-import { reportException } from '../adapters/aws/exception-reporter';
-import type { ExceptionResolver } from '../adapters/aws/exceptions-repository';
-import { exceptionId } from '../adapters/aws/exceptions-repository';
-import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { CanonicalEvent } from '../domain/events';
+import type { ExceptionReporterDeps } from '../domain/exception-reporting';
+import { exceptionId, reportException } from '../domain/exception-reporting';
 import { toMajorUnits } from '../domain/money';
+import type { ExceptionResolver, LinksRepository } from '../domain/ports';
 import { TransientError } from '../shared/errors';
 import type { DunningMapping } from './schema';
 

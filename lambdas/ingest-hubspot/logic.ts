@@ -1,6 +1,6 @@
-import type { EventPublisher } from '../adapters/aws/event-publisher';
 import { mapHubSpotBatch, parseHubSpotBatch } from '../adapters/hubspot/map';
 import { type HubSpotSignedRequest, verifyHubSpotSignature } from '../adapters/hubspot/verify';
+import type { EventPublisher } from '../domain/ports';
 import { type Failed, type Rejected, runSignedWebhook } from '../shared/signed-webhook';
 
 export type IngestRequest = HubSpotSignedRequest;

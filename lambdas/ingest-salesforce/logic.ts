@@ -1,4 +1,3 @@
-import type { EventPublisher } from '../adapters/aws/event-publisher';
 import { mapOutboundMessage } from '../adapters/salesforce/map';
 import {
   ACK_RESPONSE_XML,
@@ -8,6 +7,7 @@ import {
 } from '../adapters/salesforce/outbound-message';
 import { sameRecordId, toCaseSafeId } from '../adapters/salesforce/record-id';
 import { checkCanonical } from '../domain/events';
+import type { EventPublisher } from '../domain/ports';
 import { isPermanent } from '../shared/errors';
 import { constantTimeEqual } from '../shared/http';
 

@@ -1,6 +1,6 @@
-import type { EventPublisher } from '../adapters/aws/event-publisher';
 import { mapStripeEvent, parseStripeEvent } from '../adapters/stripe/map';
 import { verifyStripeSignature } from '../adapters/stripe/verify';
+import type { EventPublisher } from '../domain/ports';
 import { type Failed, type Rejected, runSignedWebhook } from '../shared/signed-webhook';
 
 export interface IngestRequest {

@@ -1,8 +1,7 @@
-import type { EventPublisher } from '../adapters/aws/event-publisher';
-import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { NetSuiteClient } from '../adapters/netsuite/client';
 import { type NetSuiteMapping, toNetSuiteCreditMemo } from '../adapters/netsuite/map';
 import { type CanonicalEvent, type CreditMemoPosted, type CreditNote, followUpEvent } from '../domain/events';
+import type { EventPublisher, LinksRepository } from '../domain/ports';
 import { awaitLinked, awaitPostedInvoice, INVOICE_NOT_POSTED, withSubsidiary } from '../shared/awaited-link';
 import { PermanentError } from '../shared/errors';
 

@@ -1,8 +1,7 @@
-import type { EventPublisher } from '../adapters/aws/event-publisher';
-import type { LinksRepository } from '../adapters/aws/links-repository';
 import type { NetSuiteClient } from '../adapters/netsuite/client';
 import { type NetSuiteMapping, toNetSuiteCustomer, toNetSuiteInvoice } from '../adapters/netsuite/map';
 import { type CanonicalEvent, followUpEvent, type InvoicePosted } from '../domain/events';
+import type { EventPublisher, LinksRepository } from '../domain/ports';
 import { withSubsidiary } from '../shared/awaited-link';
 
 export const FLOW = 'post-invoice';

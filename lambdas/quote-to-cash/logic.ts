@@ -1,10 +1,13 @@
-import type { EventPublisher } from '../adapters/aws/event-publisher';
-import type { ExceptionsRepository } from '../adapters/aws/exceptions-repository';
-import type { LinkKey, LinksRepository } from '../adapters/aws/links-repository';
-import type { PriceCatalog } from '../adapters/stripe/price-catalog';
 import { priceDealLines } from '../domain/catalog-prices';
 import type { BillingClient, CrmClient, Deal, ErpClient } from '../domain/deal';
 import { type CanonicalEvent, followUpEvent } from '../domain/events';
+import type {
+  EventPublisher,
+  ExceptionsRepository,
+  LinkKey,
+  LinksRepository,
+  PriceCatalog,
+} from '../domain/ports';
 import { PermanentError } from '../shared/errors';
 import { need, sagaFailurePath } from '../shared/saga-failure';
 import { erpCustomerExternalId, idempotencyKey, salesOrderExternalId } from './identity';

@@ -9,7 +9,6 @@ import { dynamoCheckpointStore } from '../adapters/aws/checkpoint-store';
 import { dynamoConcurrencyLeases } from '../adapters/aws/concurrency-leases';
 import { documentClient } from '../adapters/aws/documents';
 import { eventBridgePublisher } from '../adapters/aws/event-publisher';
-import { reportException } from '../adapters/aws/exception-reporter';
 import { dynamoExceptionsRepository } from '../adapters/aws/exceptions-repository';
 import { dynamoLinksRepository } from '../adapters/aws/links-repository';
 import { NetSuiteClient } from '../adapters/netsuite/client';
@@ -17,6 +16,7 @@ import { netSuiteCredentialsFrom } from '../adapters/netsuite/credentials';
 import { NetSuiteErpReader } from '../adapters/netsuite/erp-reader';
 import { StripeBillingReader } from '../adapters/stripe/billing-reader';
 import { stripeApiKeyFrom } from '../adapters/stripe/sdk';
+import { reportException } from '../domain/exception-reporting';
 import { defaultWindow, differenceCode } from '../domain/reconciliation';
 import { parseEnv } from '../shared/env';
 import {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { CheckpointStore } from '../adapters/aws/checkpoint-store';
 import type { ConcurrencyLeases } from '../adapters/aws/concurrency-leases';
-import type { LinkQuery, LinksRepository } from '../adapters/aws/links-repository';
 import type { ErpReader } from '../adapters/netsuite/erp-reader';
 import type { BillingReader } from '../adapters/stripe/billing-reader';
 import { type CanonicalEvent, canonicalEventId } from '../domain/events';
+import type { LinkQuery, LinksRepository } from '../domain/ports';
 import {
   compareCreditNote,
   compareErpInvoice,

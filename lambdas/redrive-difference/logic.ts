@@ -1,9 +1,8 @@
-import type { EventPublisher } from '../adapters/aws/event-publisher';
-import type { LinkKey, LinksEraser } from '../adapters/aws/links-repository';
 import type { BillingReader } from '../adapters/stripe/billing-reader';
 import { mapStripeEvent, parseStripeEvent } from '../adapters/stripe/map';
 import { paymentExternalId } from '../apply-payment/logic';
 import type { CanonicalEvent } from '../domain/events';
+import type { EventPublisher, LinkKey, LinksEraser } from '../domain/ports';
 import { type Difference, REDRIVABLE } from '../domain/reconciliation';
 import { shortHash } from '../reconcile/logic';
 

@@ -1,4 +1,4 @@
-import type { LinkKey, LinksRepository } from '../adapters/aws/links-repository';
+import type { LinkKey, LinksRepository } from '../domain/ports';
 import { PermanentError, TransientError } from './errors';
 import type { RetryPolicy } from './sqs-retry';
 

@@ -13,8 +13,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { type ExceptionReporterDeps, reportException } from '../adapters/aws/exception-reporter';
 import { type CanonicalEvent, type EventType, parseEvent } from '../domain/events';
+import { type ExceptionReporterDeps, reportException } from '../domain/exception-reporting';
 import { isPermanent, safeMessage } from './errors';
 import { type RetryPolicy, receiveCountOf, redelivery, retryDelaySeconds } from './sqs-retry';
 

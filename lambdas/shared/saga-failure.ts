@@ -1,5 +1,5 @@
-import { type ExceptionReporterDeps, reportException } from '../adapters/aws/exception-reporter';
 import type { CanonicalEvent } from '../domain/events';
+import { type ExceptionReporterDeps, reportException } from '../domain/exception-reporting';
 import { PermanentError } from './errors';
 
 /**

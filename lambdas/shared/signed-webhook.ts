@@ -1,5 +1,5 @@
-import type { EventPublisher } from '../adapters/aws/event-publisher';
 import { type CanonicalEvent, checkCanonical } from '../domain/events';
+import type { EventPublisher } from '../domain/ports';
 import { isPermanent } from './errors';
 
 export type Rejected = { kind: 'rejected'; status: 400 | 413; reason: string };

@@ -1,8 +1,7 @@
-import type { LinksRepository } from '../adapters/aws/links-repository';
-import type { PriceCatalog } from '../adapters/stripe/price-catalog';
 import type { Deal, DealFieldWriter } from '../domain/deal';
 import type { CanonicalEvent } from '../domain/events';
 import { toMajorUnits } from '../domain/money';
+import type { LinksRepository, PriceCatalog } from '../domain/ports';
 import {
   catalogItemResolver,
   contractValue,

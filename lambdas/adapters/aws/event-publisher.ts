@@ -1,13 +1,12 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { busSource, type CanonicalEvent } from '../../domain/events';
+import type { EventPublisher } from '../../domain/ports';
 import { TransientError } from '../../shared/errors';
 
 /** PutEvents takes at most 10 entries per call. https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html */
 const MAX_ENTRIES_PER_CALL = 10;
 
-export interface EventPublisher {
-  publish(events: readonly CanonicalEvent[]): Promise<void>;
-}
+export type { EventPublisher } from '../../domain/ports';
 
 /**
  * Publishes canonical events on the bus. Any failed entry fails the whole call as transient: the

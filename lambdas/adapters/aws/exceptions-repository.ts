@@ -1,43 +1,10 @@
-import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { CanonicalEvent } from '../../domain/events';
+import { exceptionId } from '../../domain/exception-reporting';
+import type { ExceptionRecord, ExceptionResolver, ExceptionsRepository } from '../../domain/ports';
 import { TransientError } from '../../shared/errors';
 
-/**
- * An exception is a business failure someone must look at (bad master data, a rejected posting). It
- * keeps the event that caused it, so it can be replayed once fixed. The id is derived from the flow
- * and the event, so a redelivered event never opens a second exception.
- */
-export interface ExceptionRecord {
-  readonly exceptionId: string;
-  readonly flow: string;
-  readonly code: string;
-  readonly message: string;
-  readonly event: CanonicalEvent;
-}
-
-export interface ExceptionsRepository {
-  /**
-   * `key` names what the exception is about when that is not the event itself (the dunning flow opens
-   * one per invoice, whatever attempt's event opens it). @default the event id
-   */
-  open(
-    flow: string,
-    code: string,
-    message: string,
-    event: CanonicalEvent,
-    key?: string,
-  ): Promise<ExceptionRecord>;
-}
-
-/** Closes an exception the flow itself saw settle (an invoice paid after its payment failed). */
-export interface ExceptionResolver {
-  /** `false` when there was no open exception with that id (never opened, or resolved already). */
-  resolve(exceptionId: string, resolvedBy: string): Promise<boolean>;
-}
-
-export const exceptionId = (flow: string, eventId: string): string =>
-  `exc_${createHash('sha256').update(`${flow}\u0000${eventId}`).digest('hex').slice(0, 24)}`;
+export { exceptionId } from '../../domain/exception-reporting';
+export type { ExceptionRecord, ExceptionResolver, ExceptionsRepository } from '../../domain/ports';
 
 export const dynamoExceptionsRepository = (
   client: DynamoDBDocumentClient,

@@ -6,6 +6,7 @@ import {
   DeleteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import type { LinkKey, LinksEraser, LinksRepository, System } from '../../domain/ports';
 import { TransientError } from '../../shared/errors';
 
 /**
@@ -15,44 +16,7 @@ import { TransientError } from '../../shared/errors';
  * written at once, and several links are read in one round trip.
  */
 
-export type System = 'stripe' | 'netsuite' | 'salesforce' | 'hubspot';
-export type Entity =
-  | 'customer'
-  | 'invoice'
-  | 'subscription'
-  | 'salesOrder'
-  | 'deal'
-  | 'payment'
-  | 'creditNote'
-  /** The ERP subsidiary a billing customer books to (the saga routes it; invoices must follow). */
-  | 'customerSubsidiary';
-
-export interface LinkKey {
-  readonly entity: Entity;
-  readonly system: System;
-  readonly id: string;
-}
-
-export interface LinkQuery {
-  readonly key: LinkKey;
-  readonly target: System;
-}
-
-export interface LinksRepository {
-  /** The ids in the target systems, in the order asked; `undefined` where no link exists. */
-  find(queries: readonly LinkQuery[]): Promise<(string | undefined)[]>;
-  /**
-   * Records `targetId` as the id in `target` of the entity `key`, and the reverse link unless
-   * `reverse` is false (an attribute such as a customer's subsidiary has no reverse: many share one).
-   */
-  record(
-    key: LinkKey,
-    target: System,
-    targetId: string,
-    causedBy: string,
-    options?: { readonly reverse?: boolean },
-  ): Promise<void>;
-}
+export type { Entity, LinkKey, LinkQuery, LinksEraser, LinksRepository, System } from '../../domain/ports';
 
 const pk = (key: LinkKey) => `${key.entity}#${key.system}#${key.id}`;
 
@@ -121,15 +85,6 @@ export const dynamoLinksRepository = (
     }
   },
 });
-
-/**
- * Forgets one link (not its reverse): reconciliation's re-drive does this when the ERP record a link
- * names is gone or differs, so the normal flow, which trusts its links, posts the record again by
- * external id. Only `ifTargetId` is removed: a link another run already re-recorded is kept.
- */
-export interface LinksEraser {
-  forget(key: LinkKey, target: System, ifTargetId?: string): Promise<void>;
-}
 
 export const dynamoLinksEraser = (client: DynamoDBDocumentClient, tableName: string): LinksEraser => ({
   async forget(key, target, ifTargetId) {

@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import type { CatalogPrice, PriceCatalog } from '../../domain/ports';
 import { toBillingError } from './billing-client';
 import { stripeSdk } from './sdk';
 
@@ -9,19 +10,7 @@ import { stripeSdk } from './sdk';
  * https://docs.stripe.com/products-prices/manage-prices#lookup-keys
  */
 
-export interface CatalogPrice {
-  readonly id: string;
-  /** Upper case, like the canonical model. */
-  readonly currency: string;
-  readonly recurring: boolean;
-  /** The price's product: how a subscription still on an older price of it finds its catalog entry. */
-  readonly product?: string;
-}
-
-export interface PriceCatalog {
-  /** The active prices holding these lookup keys, by lookup key; a key no active price holds is absent. */
-  findByLookupKeys(lookupKeys: readonly string[]): Promise<ReadonlyMap<string, CatalogPrice>>;
-}
+export type { CatalogPrice, PriceCatalog } from '../../domain/ports';
 
 export interface StripePriceCatalogOptions {
   readonly apiKey: () => Promise<string>;

@@ -1,6 +1,10 @@
-import { type CanonicalEvent, followUpEvent } from '../../domain/events';
-import type { EventPublisher } from './event-publisher';
-import type { ExceptionRecord, ExceptionsRepository } from './exceptions-repository';
+import { createHash } from 'node:crypto';
+import { type CanonicalEvent, followUpEvent } from './events';
+import type { EventPublisher, ExceptionRecord, ExceptionsRepository } from './ports';
+
+/** An exception's id derives from the flow and what it is about, so a redelivered event opens nothing new. */
+export const exceptionId = (flow: string, eventId: string): string =>
+  `exc_${createHash('sha256').update(`${flow}\u0000${eventId}`).digest('hex').slice(0, 24)}`;
 
 export interface ExceptionReporterDeps {
   readonly exceptions: ExceptionsRepository;
@@ -9,6 +13,9 @@ export interface ExceptionReporterDeps {
 }
 
 /**
+ * Exception reporting is orchestration over two ports (the exceptions store and the bus), not an
+ * adapter: any flow, whatever stores its exceptions, reports one this way.
+ *
  * Opens the exception a person works from (kept with its event, for replay) and announces it on the
  * bus as `ops.exception.opened`. Both ids derive from the flow and the event, so a redelivered event
  * opens and announces nothing new.
