@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { erpFlowDeps } from '../adapters/erp-flow-deps';
+import { netSuitePaymentLedger } from '../adapters/netsuite/erp-ledger';
 import { retryPolicyAwaiting } from '../shared/awaited-link';
 import { parseEnv } from '../shared/env';
 import { eventConsumer } from '../shared/event-consumer';
@@ -10,7 +11,8 @@ import { envSchema } from './schema';
 const env = parseEnv(envSchema);
 const logger = new Logger();
 const metrics = new Metrics();
-const deps = { ...erpFlowDeps(env), mapping: env.NETSUITE_MAPPING };
+const { netsuite, ...shared } = erpFlowDeps(env);
+const deps = { ...shared, erp: netSuitePaymentLedger(netsuite, env.NETSUITE_MAPPING) };
 
 export const handler = eventConsumer({
   type: 'billing.invoice.paid',

@@ -1,8 +1,6 @@
-import type { NetSuiteClient } from '../adapters/netsuite/client';
-import { type NetSuiteMapping, toNetSuitePayment } from '../adapters/netsuite/map';
 import { type CanonicalEvent, followUpEvent, type PaymentApplied } from '../domain/events';
-import type { EventPublisher, LinksRepository } from '../domain/ports';
-import { awaitPostedInvoice, INVOICE_NOT_POSTED, withSubsidiary } from '../shared/awaited-link';
+import type { ErpLedger, EventPublisher, LinksRepository } from '../domain/ports';
+import { awaitPostedInvoice, INVOICE_NOT_POSTED } from '../shared/awaited-link';
 
 export const FLOW = 'apply-payment';
 
@@ -13,10 +11,9 @@ export const FLOW = 'apply-payment';
 export { INVOICE_NOT_POSTED };
 
 export interface ApplyPaymentDeps {
-  readonly netsuite: Pick<NetSuiteClient, 'upsert'>;
+  readonly erp: Pick<ErpLedger, 'upsertPayment'>;
   readonly links: LinksRepository;
   readonly publisher: EventPublisher;
-  readonly mapping: Pick<NetSuiteMapping, 'subsidiaryId' | 'currencyIds'>;
 }
 
 export type ApplyPaymentResult =
@@ -55,17 +52,11 @@ export const applyPayment = async (
   const alreadyApplied = linkedPaymentId !== undefined;
   let erpPaymentId = linkedPaymentId;
   if (!erpPaymentId) {
-    erpPaymentId = await deps.netsuite.upsert(
-      'customerPayment',
+    erpPaymentId = await deps.erp.upsertPayment(
+      payment,
       externalId,
-      toNetSuitePayment(
-        payment,
-        externalId,
-        { customerId: erpCustomerId, invoiceId: erpInvoiceId },
-        withSubsidiary(deps.mapping, erpSubsidiaryId),
-      ),
-      // Replace, not append: a repeated upsert must not apply the payment to the invoice twice.
-      { replace: ['apply'] },
+      { customerId: erpCustomerId, invoiceId: erpInvoiceId },
+      erpSubsidiaryId,
     );
     await deps.links.record(paymentKey, 'netsuite', erpPaymentId, event.id);
   }

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { erpFlowDeps } from '../adapters/erp-flow-deps';
+import { netSuiteErpLedger } from '../adapters/netsuite/erp-ledger';
 import { parseEnv } from '../shared/env';
 import { eventConsumer } from '../shared/event-consumer';
 import { FLOW, postInvoice } from './logic';
@@ -9,7 +10,8 @@ import { envSchema } from './schema';
 const env = parseEnv(envSchema);
 const logger = new Logger();
 const metrics = new Metrics();
-const deps = { ...erpFlowDeps(env), mapping: env.NETSUITE_MAPPING };
+const { netsuite, ...shared } = erpFlowDeps(env);
+const deps = { ...shared, erp: netSuiteErpLedger(netsuite, env.NETSUITE_MAPPING) };
 
 export const handler = eventConsumer({
   type: 'billing.invoice.finalized',

@@ -1,16 +1,12 @@
-import type { NetSuiteClient } from '../adapters/netsuite/client';
-import { type NetSuiteMapping, toNetSuiteCustomer, toNetSuiteInvoice } from '../adapters/netsuite/map';
 import { type CanonicalEvent, followUpEvent, type InvoicePosted } from '../domain/events';
-import type { EventPublisher, LinksRepository } from '../domain/ports';
-import { withSubsidiary } from '../shared/awaited-link';
+import type { ErpLedger, EventPublisher, LinksRepository } from '../domain/ports';
 
 export const FLOW = 'post-invoice';
 
 export interface PostInvoiceDeps {
-  readonly netsuite: Pick<NetSuiteClient, 'upsert'>;
+  readonly erp: Pick<ErpLedger, 'upsertBillingCustomer' | 'upsertInvoice'>;
   readonly links: LinksRepository;
   readonly publisher: EventPublisher;
-  readonly mapping: NetSuiteMapping;
 }
 
 export type PostInvoiceResult = { outcome: 'posted'; posted: InvoicePosted; alreadyPosted: boolean };
@@ -39,26 +35,14 @@ export const postInvoice = async (
     },
   ]);
   // A customer the saga made books to the subsidiary the deal was routed to, not the default one.
-  const mapping = withSubsidiary(deps.mapping, erpSubsidiaryId);
   if (!erpCustomerId) {
-    erpCustomerId = await deps.netsuite.upsert(
-      'customer',
-      invoice.customer.billingId,
-      toNetSuiteCustomer(invoice.customer, invoice.currency, mapping),
-    );
+    erpCustomerId = await deps.erp.upsertBillingCustomer(invoice.customer, invoice.currency, erpSubsidiaryId);
     await deps.links.record(customerKey, 'netsuite', erpCustomerId, event.id);
   }
 
   const alreadyPosted = erpInvoiceId !== undefined;
   if (!erpInvoiceId) {
-    erpInvoiceId = await deps.netsuite.upsert(
-      'invoice',
-      invoice.id,
-      toNetSuiteInvoice(invoice, erpCustomerId, mapping),
-      // Replace, not append: an invoice upserted again (reconciliation re-drives one whose ERP copy
-      // was altered) must end with the billing lines once, not twice.
-      { replace: ['item'] },
-    );
+    erpInvoiceId = await deps.erp.upsertInvoice(invoice, erpCustomerId, erpSubsidiaryId);
     await deps.links.record(invoiceKey, 'netsuite', erpInvoiceId, event.id);
   }
 

@@ -2,6 +2,7 @@ import type { EventPublisher } from '../../lambdas/adapters/aws/event-publisher'
 import type { ExceptionsRepository } from '../../lambdas/adapters/aws/exceptions-repository';
 import type { LinksRepository, System } from '../../lambdas/adapters/aws/links-repository';
 import type { WriteOptions } from '../../lambdas/adapters/netsuite/client';
+import { netSuitePaymentLedger } from '../../lambdas/adapters/netsuite/erp-ledger';
 import { applyPayment } from '../../lambdas/apply-payment/logic';
 import type { CanonicalEvent } from '../../lambdas/domain/events';
 import { PermanentError, TransientError } from '../../lambdas/shared/errors';
@@ -65,7 +66,12 @@ const world = () => {
     failWith: (error: Error) => {
       failNext = error;
     },
-    deps: { netsuite, links: linksRepo, exceptions: exceptionsRepo, publisher, mapping },
+    deps: {
+      erp: netSuitePaymentLedger(netsuite, mapping),
+      links: linksRepo,
+      exceptions: exceptionsRepo,
+      publisher,
+    },
   };
 };
 

@@ -12,6 +12,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { EventPublisher } from '../../lambdas/adapters/aws/event-publisher';
 import type { ExceptionsRepository } from '../../lambdas/adapters/aws/exceptions-repository';
+import { netSuiteErpLedger, netSuitePaymentLedger } from '../../lambdas/adapters/netsuite/erp-ledger';
 import { mapStripeEvent, parseStripeEvent } from '../../lambdas/adapters/stripe/map';
 import { FLOW as APPLY_PAYMENT, applyPayment } from '../../lambdas/apply-payment/logic';
 import type { CrmClient } from '../../lambdas/domain/deal';
@@ -332,7 +333,12 @@ describe("a flow's permanent failure through the consumer", () => {
   it('opens an exception and emits ops.exception.opened when the ERP refuses an invoice', async () => {
     const w = consumerWorld(
       'billing.invoice.finalized',
-      (event) => postInvoice(event, { netsuite: refusingErp, links: noLinks, publisher: publishes, mapping }),
+      (event) =>
+        postInvoice(event, {
+          erp: netSuiteErpLedger(refusingErp, mapping),
+          links: noLinks,
+          publisher: publishes,
+        }),
       { flow: POST_INVOICE },
     );
     const event = invoiceFinalizedEvent();
@@ -349,7 +355,12 @@ describe("a flow's permanent failure through the consumer", () => {
     };
     const w = consumerWorld(
       'billing.invoice.paid',
-      (event) => applyPayment(event, { netsuite: refusingErp, links: linked, publisher: publishes, mapping }),
+      (event) =>
+        applyPayment(event, {
+          erp: netSuitePaymentLedger(refusingErp, mapping),
+          links: linked,
+          publisher: publishes,
+        }),
       { flow: APPLY_PAYMENT },
     );
     const event = invoicePaidEvent();

@@ -1,6 +1,7 @@
 import type { EventPublisher } from '../../lambdas/adapters/aws/event-publisher';
 import type { ExceptionsRepository } from '../../lambdas/adapters/aws/exceptions-repository';
 import type { LinksRepository, System } from '../../lambdas/adapters/aws/links-repository';
+import { netSuiteErpLedger } from '../../lambdas/adapters/netsuite/erp-ledger';
 import type { CanonicalEvent } from '../../lambdas/domain/events';
 import { postInvoice } from '../../lambdas/post-invoice/logic';
 import { PermanentError, TransientError } from '../../lambdas/shared/errors';
@@ -69,7 +70,12 @@ const world = () => {
     failWith: (error: Error) => {
       failNext = error;
     },
-    deps: { netsuite, links: linksRepo, exceptions: exceptionsRepo, publisher, mapping },
+    deps: {
+      erp: netSuiteErpLedger(netsuite, mapping),
+      links: linksRepo,
+      exceptions: exceptionsRepo,
+      publisher,
+    },
   };
 };
 
