@@ -1,11 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { crmClientsFromEnv } from '../adapters/crm-clients';
-import { erpFlowDeps } from '../adapters/erp-flow-deps';
 import { NetSuiteSalesOrders } from '../adapters/netsuite/sales-order-lines';
+import { sagaDepsFromEnv } from '../adapters/saga-deps';
 import { StripeBillingClient } from '../adapters/stripe/billing-client';
-import { StripePriceCatalog } from '../adapters/stripe/price-catalog';
-import { stripeApiKeyFrom } from '../adapters/stripe/sdk';
 import { parseEnv } from '../shared/env';
 import { sagaStepHandler } from '../shared/saga-step-handler';
 import { type AmendContractDeps, runStep } from './logic';
@@ -16,20 +13,11 @@ import { envSchema, type Step, stepInputSchema } from './schema';
 const env = parseEnv(envSchema);
 const logger = new Logger();
 const metrics = new Metrics();
-const { netsuite, exceptions, publisher } = erpFlowDeps(env);
-const stripe = {
-  apiKey: stripeApiKeyFrom(env.STRIPE_API_KEY_SECRET_ID),
-  baseUrl: env.STRIPE_API_BASE_URL,
-  timeoutMs: env.STRIPE_TIMEOUT_MS,
-};
+const saga = sagaDepsFromEnv(env);
 const deps: AmendContractDeps = {
-  crm: crmClientsFromEnv(env),
-  billing: new StripeBillingClient(stripe),
-  prices: new StripePriceCatalog(stripe),
-  salesOrders: new NetSuiteSalesOrders({ client: netsuite }),
-  exceptions,
-  publisher,
-  mapping: env.QUOTE_TO_CASH_MAPPING,
+  ...saga.deps,
+  billing: new StripeBillingClient(saga.stripe),
+  salesOrders: new NetSuiteSalesOrders({ client: saga.netsuite }),
   prorationBehavior: env.AMENDMENT_PRORATION_BEHAVIOR,
 };
 

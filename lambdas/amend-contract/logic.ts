@@ -6,9 +6,8 @@ import {
   withoutAmendment,
 } from '../domain/amendment';
 import { priceDealLines } from '../domain/catalog-prices';
-import type { CrmClient, Deal } from '../domain/deal';
+import type { Deal } from '../domain/deal';
 import { type CanonicalEvent, followUpEvent } from '../domain/events';
-import type { EventPublisher, ExceptionsRepository, PriceCatalog } from '../domain/ports';
 import {
   catalogItemResolver,
   contractValue,
@@ -18,9 +17,8 @@ import {
   syncSalesOrderToSubscription,
 } from '../domain/sales-order-change';
 import { salesOrderExternalId } from '../quote-to-cash/identity';
-import type { QuoteToCashMapping } from '../quote-to-cash/schema';
 import { PermanentError } from '../shared/errors';
-import { need, sagaFailurePath } from '../shared/saga-failure';
+import { need, type SagaDeps, sagaFailurePath } from '../shared/saga-failure';
 import type { WithEvent } from '../shared/saga-step-handler';
 import type { Plan, SagaState, Step } from './schema';
 
@@ -47,16 +45,10 @@ export const FORWARD_STATES = {
   PublishContractAmended: 'announcing the amended contract',
 } as const;
 
-export interface AmendContractDeps {
-  readonly crm: (crm: Deal['crm']) => CrmClient;
+export interface AmendContractDeps extends SagaDeps {
   readonly billing: SubscriptionAmendments;
-  readonly prices: PriceCatalog;
   readonly salesOrders: SalesOrderPort;
-  readonly exceptions: ExceptionsRepository;
-  readonly publisher: EventPublisher;
-  readonly mapping: QuoteToCashMapping;
   readonly prorationBehavior: ProrationBehavior;
-  readonly now?: () => Date;
 }
 
 export type Saga = WithEvent<SagaState, 'crm.deal.won'>;
@@ -108,11 +100,8 @@ export const runStep = async (step: Step, saga: Saga, deps: AmendContractDeps): 
     }
     case 'openException':
       return failurePath.openException(saga, deps);
-    case 'notifyCrmOwner': {
-      const status = failurePath.crmStatus(saga);
-      await deps.crm(saga.deal.crm).writeBack(saga.deal.dealId, { status });
-      return { status };
-    }
+    case 'notifyCrmOwner':
+      return failurePath.notifyCrmOwner(saga, deps);
   }
 };
 

@@ -1,16 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { documentClient } from '../adapters/aws/documents';
-import { eventBridgePublisher } from '../adapters/aws/event-publisher';
-import { dynamoExceptionsRepository } from '../adapters/aws/exceptions-repository';
 import { dynamoLinksRepository } from '../adapters/aws/links-repository';
-import { crmClientsFromEnv } from '../adapters/crm-clients';
-import { netSuiteClientFromEnv } from '../adapters/erp-flow-deps';
 import { NetSuiteErpClient } from '../adapters/netsuite/erp-client';
+import { sagaDepsFromEnv } from '../adapters/saga-deps';
 import { StripeBillingClient } from '../adapters/stripe/billing-client';
-import { StripePriceCatalog } from '../adapters/stripe/price-catalog';
-import { stripeApiKeyFrom } from '../adapters/stripe/sdk';
 import { parseEnv } from '../shared/env';
 import { sagaStepHandler } from '../shared/saga-step-handler';
 import { type QuoteToCashDeps, runStep, type Saga } from './logic';
@@ -31,29 +24,12 @@ import { envSchema, type Step, stepInputSchema } from './schema';
 const env = parseEnv(envSchema);
 const logger = new Logger();
 const metrics = new Metrics();
-const documents = documentClient();
-const stripeKey = stripeApiKeyFrom(env.STRIPE_API_KEY_SECRET_ID);
+const saga = sagaDepsFromEnv(env);
 const deps: QuoteToCashDeps = {
-  crm: crmClientsFromEnv(env),
-  billing: new StripeBillingClient({
-    apiKey: stripeKey,
-    baseUrl: env.STRIPE_API_BASE_URL,
-    timeoutMs: env.STRIPE_TIMEOUT_MS,
-  }),
-  prices: new StripePriceCatalog({
-    apiKey: stripeKey,
-    baseUrl: env.STRIPE_API_BASE_URL,
-    timeoutMs: env.STRIPE_TIMEOUT_MS,
-  }),
-  erp: new NetSuiteErpClient({
-    // The saga's NetSuite requests hold the account's leases like every flow's.
-    client: netSuiteClientFromEnv(env, documents),
-    mapping: env.NETSUITE_MAPPING,
-  }),
-  links: dynamoLinksRepository(documents, env.LINKS_TABLE_NAME),
-  exceptions: dynamoExceptionsRepository(documents, env.EXCEPTIONS_TABLE_NAME),
-  publisher: eventBridgePublisher(new EventBridgeClient({}), env.EVENT_BUS_NAME),
-  mapping: env.QUOTE_TO_CASH_MAPPING,
+  ...saga.deps,
+  billing: new StripeBillingClient(saga.stripe),
+  erp: new NetSuiteErpClient({ client: saga.netsuite, mapping: env.NETSUITE_MAPPING }),
+  links: dynamoLinksRepository(saga.documents, env.LINKS_TABLE_NAME),
 };
 
 const METRICS_OF_STEP: Partial<Record<Step, readonly string[]>> = {

@@ -1,17 +1,11 @@
 import { priceDealLines } from '../domain/catalog-prices';
-import type { BillingClient, CrmClient, Deal, ErpClient } from '../domain/deal';
+import type { BillingClient, Deal, ErpClient } from '../domain/deal';
 import { type CanonicalEvent, followUpEvent } from '../domain/events';
-import type {
-  EventPublisher,
-  ExceptionsRepository,
-  LinkKey,
-  LinksRepository,
-  PriceCatalog,
-} from '../domain/ports';
+import type { LinkKey, LinksRepository } from '../domain/ports';
 import { PermanentError } from '../shared/errors';
-import { need, sagaFailurePath } from '../shared/saga-failure';
+import { need, type SagaDeps, sagaFailurePath } from '../shared/saga-failure';
 import { erpCustomerExternalId, idempotencyKey, salesOrderExternalId } from './identity';
-import type { Plan, QuoteToCashMapping, SagaState, Step } from './schema';
+import type { Plan, SagaState, Step } from './schema';
 
 export const FLOW = 'quote-to-cash';
 
@@ -32,16 +26,10 @@ export const FORWARD_STATES = {
   PublishContractActivated: 'announcing the activated contract',
 } as const;
 
-export interface QuoteToCashDeps {
-  readonly crm: (crm: Deal['crm']) => CrmClient;
+export interface QuoteToCashDeps extends SagaDeps {
   readonly billing: BillingClient;
   readonly erp: ErpClient;
-  readonly prices: PriceCatalog;
   readonly links: LinksRepository;
-  readonly exceptions: ExceptionsRepository;
-  readonly publisher: EventPublisher;
-  readonly mapping: QuoteToCashMapping;
-  readonly now?: () => Date;
 }
 
 /** The saga state with its start event parsed (the handler does it once, at the boundary). */
@@ -83,11 +71,8 @@ export const runStep = async (step: Step, saga: Saga, deps: QuoteToCashDeps): Pr
       return { done: true };
     case 'openException':
       return failurePath.openException(saga, deps);
-    case 'notifyCrmOwner': {
-      const status = failurePath.crmStatus(saga);
-      await deps.crm(saga.deal.crm).writeBack(saga.deal.dealId, { status });
-      return { status };
-    }
+    case 'notifyCrmOwner':
+      return failurePath.notifyCrmOwner(saga, deps);
   }
 };
 

@@ -1,6 +1,23 @@
+import type { Deal } from '../domain/deal';
 import type { CanonicalEvent } from '../domain/events';
 import { type ExceptionReporterDeps, reportException } from '../domain/exception-reporting';
+import type { CrmClient, EventPublisher, ExceptionsRepository, PriceCatalog } from '../domain/ports';
+import type { QuoteToCashMapping } from './contracts/mappings';
 import { PermanentError } from './errors';
+
+/**
+ * What every saga on a won deal works with, whatever its own steps: the deal's CRM, billing's price
+ * catalog, the exceptions and the bus of its failure path, and the stage's quote-to-cash mapping
+ * (catalog and subsidiaries). A saga's deps are these plus the ports of its own steps.
+ */
+export interface SagaDeps {
+  readonly crm: (crm: Deal['crm']) => CrmClient;
+  readonly prices: PriceCatalog;
+  readonly exceptions: ExceptionsRepository;
+  readonly publisher: EventPublisher;
+  readonly mapping: QuoteToCashMapping;
+  readonly now?: () => Date;
+}
 
 /**
  * Why a saga failed, in words safe to show the CRM owner: the step and the error code, never the
@@ -76,6 +93,8 @@ export const sagaFailurePath = (
 ) => {
   const describe = (saga: { readonly failure?: Failures }) =>
     describeSagaFailure(saga.failure, forwardStates, invalid);
+  const crmStatus = (saga: { readonly failure?: Failures }) =>
+    `Failed: ${describe(saga).reason}`.slice(0, MAX_STATUS_LENGTH);
   return {
     describe,
     /** The exception a person works from: why, where, and which undo (if any) is left to do by hand. */
@@ -90,8 +109,16 @@ export const sagaFailurePath = (
       return { exceptionId: record.exceptionId, reason: failure.reason };
     },
     /** `Failed: <reason>`, within what a CRM text field holds. */
-    crmStatus: (saga: { readonly failure?: Failures }) =>
-      `Failed: ${describe(saga).reason}`.slice(0, MAX_STATUS_LENGTH),
+    crmStatus,
+    /** The failure path's last step: the CRM owner reads on the deal why it failed. */
+    notifyCrmOwner: async (
+      saga: { readonly failure?: Failures; readonly deal: Pick<Deal, 'crm' | 'dealId'> },
+      deps: Pick<SagaDeps, 'crm'>,
+    ) => {
+      const status = crmStatus(saga);
+      await deps.crm(saga.deal.crm).writeBack(saga.deal.dealId, { status });
+      return { status };
+    },
   };
 };
 

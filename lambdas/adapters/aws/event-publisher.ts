@@ -1,5 +1,5 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { busSource, type CanonicalEvent } from '../../domain/events';
+import { busSource } from '../../domain/events';
 import type { EventPublisher } from '../../domain/ports';
 import { TransientError } from '../../shared/errors';
 
