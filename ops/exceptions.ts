@@ -1,5 +1,10 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  getExceptionItem,
+  markExceptionReplayed,
+  resolveExceptionItem,
+} from '../lambdas/adapters/aws/exceptions-repository';
 import { scanAll } from './tables';
 
 /**
@@ -58,7 +63,7 @@ export const listExceptions = async (
     .sort((a, b) => b.openedAt.localeCompare(a.openedAt));
 
 const getException = async (documents: DynamoDBDocumentClient, tableName: string, exceptionId: string) => {
-  const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: { pk: exceptionId } }));
+  const Item = await getExceptionItem(documents, tableName, exceptionId);
   if (!Item) throw new Error(`no exception ${exceptionId}`);
   return Item;
 };
@@ -99,23 +104,11 @@ export const replayException = async (
   const Item = await getException(clients.documents, tables.exceptions, exceptionId);
   if (Item.status === 'RESOLVED') throw new Error(`exception ${exceptionId} is resolved: nothing to replay`);
   const event = JSON.parse(String(Item.event)) as { id: string; type: string; source: { vendor: string } };
-  const previous = Number(Item.replays ?? 0);
-  const attempt = previous + 1;
-  await clients.documents.send(
-    new UpdateCommand({
-      TableName: tables.exceptions,
-      Key: { pk: exceptionId },
-      UpdateExpression: 'SET replays = :attempt, #status = :replayed, replayedAt = :now',
-      ConditionExpression: '(attribute_not_exists(replays) OR replays = :previous) AND #status <> :resolved',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':attempt': attempt,
-        ':previous': previous,
-        ':replayed': 'REPLAYED',
-        ':resolved': 'RESOLVED',
-        ':now': new Date().toISOString(),
-      },
-    }),
+  const attempt = await markExceptionReplayed(
+    clients.documents,
+    tables.exceptions,
+    exceptionId,
+    Number(Item.replays ?? 0),
   );
   const replayId = `${event.id}-replay-${attempt}`;
   const output = await clients.events.send(
@@ -142,26 +135,11 @@ export const resolveException = async (
   resolution: { by: string; note?: string | undefined },
 ): Promise<{ resolvedAt: string }> => {
   const resolvedAt = new Date().toISOString();
-  try {
-    await documents.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { pk: exceptionId },
-        UpdateExpression: 'SET #status = :resolved, resolvedAt = :now, resolvedBy = :by, resolution = :note',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':resolved': 'RESOLVED',
-          ':now': resolvedAt,
-          ':by': resolution.by,
-          ':note': resolution.note ?? '',
-        },
-      }),
-    );
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ConditionalCheckFailedException')
-      throw new Error(`no exception ${exceptionId}`);
-    throw error;
-  }
+  const resolved = await resolveExceptionItem(documents, tableName, exceptionId, {
+    by: resolution.by,
+    note: resolution.note ?? '',
+    at: resolvedAt,
+  });
+  if (!resolved) throw new Error(`no exception ${exceptionId}`);
   return { resolvedAt };
 };

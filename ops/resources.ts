@@ -4,7 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../lambdas/adapters/aws/documents';
 import { OPERATOR_OUTPUTS } from '../lib/operator-output-keys';
 import type { DeadLetterQueueRef } from './dead-letters';
 
@@ -120,7 +120,7 @@ export const operatorClients = (target: Target) => {
   const dynamodb = new DynamoDBClient(config);
   const clients = {
     cloudformation: new CloudFormationClient(config),
-    documents: DynamoDBDocumentClient.from(dynamodb),
+    documents: documentClient(dynamodb),
     events: new EventBridgeClient(config),
     sqs: new SQSClient(config),
     sfn: new SFNClient(config),
