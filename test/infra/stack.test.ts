@@ -126,7 +126,7 @@ describe('the revbridge stack', () => {
       expect([...referencedIds(targets.map((target) => target.Arn))]).toEqual([
         expect.stringMatching(/^PostCreditMemoConsumerQueue/),
       ]);
-      expect(ruleId).toBeDefined();
+      expect(ruleId).toMatch(/^EventsPostCreditMemoRule/);
     });
 
     it('archives every revbridge event for replay', () => {

@@ -26,7 +26,7 @@ describe('the subscription change flow in the stack', () => {
         Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SyncSubscription'), 'Arn'] } }),
       ],
     });
-    expect(queueId).toBeDefined();
+    expect(queueId).toMatch(/^SyncSubscriptionConsumerQueue/);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: fnId },
       FunctionResponseTypes: ['ReportBatchItemFailures'],

@@ -192,7 +192,10 @@ describe('dunning in the local runtime', () => {
       invoiceId = await failedInvoice(stripe, customerId, 3000);
     });
     const firstAttempt = held.find((event) => event.type === 'invoice.payment_failed');
-    expect(firstAttempt).toBeDefined();
+    expect(firstAttempt).toMatchObject({
+      type: 'invoice.payment_failed',
+      data: { object: { id: invoiceId } },
+    });
     // Everything else arrives in time (the finalized invoice is posted to the ERP, as usual).
     for (const event of held.filter((e) => e !== firstAttempt)) {
       expect((await postStripeWebhook(runtime, event)).status).toBe(200);

@@ -41,9 +41,11 @@ describe('the invoice flow in the local runtime', () => {
     expect(answer.body.id).toMatch(/^evt_[0-9a-f]{32}$/);
     await runtime.idle();
     const invoice = netsuite().getByExternalId('invoice', event.data.object.id);
-    expect(invoice).toBeDefined();
+    expect(invoice).toMatchObject({ externalId: event.data.object.id });
     expect(netsuite().writeCount('invoice', event.data.object.id)).toBe(1);
-    expect(netsuite().getByExternalId('customer', event.data.object.customer)).toBeDefined();
+    expect(netsuite().getByExternalId('customer', event.data.object.customer)).toMatchObject({
+      externalId: event.data.object.customer,
+    });
     expect(metricSum('InvoicesPosted')).toBe(before + 1);
   });
 
@@ -214,7 +216,9 @@ describe('the invoice flow in the local runtime', () => {
       ok: true,
       result: { batchItemFailures: [{ itemIdentifier: 'm-unreadable' }] },
     });
-    expect(netsuite().getByExternalId('invoice', good.data.object.id)).toBeDefined();
+    expect(netsuite().getByExternalId('invoice', good.data.object.id)).toMatchObject({
+      externalId: good.data.object.id,
+    });
     expect(netsuite().getByExternalId('invoice', unpostable.data.object.id)).toBeUndefined();
   });
 

@@ -600,7 +600,7 @@ describe('quote to cash in the local runtime', () => {
       const failed = saga.history.find(
         (e) => e.type === 'TaskFailed' && e.details?.error === 'PermanentError',
       );
-      expect(failed).toBeDefined();
+      expect(failed).toMatchObject({ type: 'TaskFailed', details: { error: 'PermanentError' } });
 
       const customer = netsuite().getByExternalId('customer', `salesforce-${accountId}`);
       if (step === 'UpsertErpCustomer') expect(customer).toBeUndefined();
@@ -609,7 +609,8 @@ describe('quote to cash in the local runtime', () => {
       const billingCustomer = await billingCustomerOf(accountId);
       const reachedBilling = forward.indexOf(step) > forward.indexOf('UpsertBillingCustomer');
       // The billing customer is kept (finance-safe); its subscription, if any, is canceled.
-      if (reachedBilling) expect(billingCustomer).toBeDefined();
+      if (reachedBilling)
+        expect(billingCustomer).toMatchObject({ metadata: { revbridge_account_id: accountId } });
       const subscriptions = billingCustomer ? await subscriptionsOf(billingCustomer.id) : [];
       expect(subscriptions.map((s) => s.status)).toEqual(
         forward.indexOf(step) > forward.indexOf('CreateSubscription') ? ['canceled'] : [],

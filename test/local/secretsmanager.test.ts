@@ -145,7 +145,12 @@ describe('Secrets Manager emulator', () => {
     expect(SecretList?.[0]).not.toHaveProperty('SecretString');
     const all = await client.send(new ListSecretsCommand({ MaxResults: 2 }));
     expect(all.SecretList).toHaveLength(2);
-    expect(all.NextToken).toBeDefined();
+    // The token continues the list where the first page stopped: both pages together are every secret, once.
+    const rest = await client.send(new ListSecretsCommand({ NextToken: all.NextToken }));
+    const every = await client.send(new ListSecretsCommand({}));
+    expect([...(all.SecretList ?? []), ...(rest.SecretList ?? [])].map((s) => s.Name)).toEqual(
+      (every.SecretList ?? []).map((s) => s.Name),
+    );
   });
 
   it('serves Powertools Parameters getSecret through AWS_ENDPOINT_URL_SECRETS_MANAGER', async () => {

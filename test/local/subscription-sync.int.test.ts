@@ -213,7 +213,7 @@ describe('subscription changes in the local runtime', () => {
       String((await stripe.subscriptions.retrieve(contract.subscriptionId)).latest_invoice),
     );
     expect(invoice.billing_reason).toBe('subscription_update');
-    expect(netsuite().getByExternalId('invoice', invoice.id)).toBeDefined();
+    expect(netsuite().getByExternalId('invoice', invoice.id)).toMatchObject({ externalId: invoice.id });
   });
 
   it('changes nothing for the same webhook delivered again or an older one delivered late', async () => {

@@ -58,7 +58,7 @@ describe('the vendor twins in the local runtime, through the official clients', 
       collection_method: 'send_invoice',
       days_until_due: 30,
     });
-    expect((await stripe.subscriptions.retrieve(subscription.id)).status).toBeDefined();
+    expect((await stripe.subscriptions.retrieve(subscription.id)).status).toBe('active');
     const invoiceId =
       typeof subscription.latest_invoice === 'string'
         ? subscription.latest_invoice
@@ -72,8 +72,10 @@ describe('the vendor twins in the local runtime, through the official clients', 
       () => runtime.netsuite?.getByExternalId('invoice', invoiceId ?? ''),
       'the ERP invoice',
     );
-    expect(erpInvoice).toBeDefined();
-    expect(runtime.netsuite?.getByExternalId('customer', customer.id)).toBeDefined();
+    expect(erpInvoice).toMatchObject({ externalId: invoiceId });
+    expect(runtime.netsuite?.getByExternalId('customer', customer.id)).toMatchObject({
+      externalId: customer.id,
+    });
   });
 
   it('lets jsforce create and read an opportunity, and closing it won sends an outbound message revbridge acknowledges', async () => {

@@ -245,7 +245,7 @@ describe('NetSuite twin', () => {
       detail: 'This record cannot be deleted because it has dependent records.',
       'o:errorCode': 'THIS_RECORD_CANNOT_BE_DELETED_BECAUSE_IT_HAS_DEPENDENT_RECORDS',
     });
-    expect(twin.getByExternalId('invoice', 'in_4')).toBeDefined();
+    expect(twin.getByExternalId('invoice', 'in_4')).toMatchObject({ externalId: 'in_4' });
     expect((await ns('DELETE', '/customer/eid:cus_4')).status).toBe(400);
 
     // An invoice still pending approval is not posted and can go.

@@ -477,7 +477,6 @@ describe('Stripe twin billing', () => {
     expect(updated.items.data[0]?.quantity).toBe(5);
     const event = twin.events().find((e) => e.type === 'customer.subscription.updated');
     const previous = (event?.data ?? {}) as { previous_attributes: Record<string, unknown> };
-    expect(previous.previous_attributes).toBeDefined();
     expect(previous.previous_attributes.metadata).toEqual({ crm_opportunity: null });
     expect(
       (previous.previous_attributes.items as { data: Array<{ quantity: number }> }).data[0]?.quantity,
