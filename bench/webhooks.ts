@@ -1,12 +1,14 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import Stripe from 'stripe';
 
 /** Signed Stripe webhooks for the bench, and a load generator in its own thread to send them. */
 
 const ROOT = path.resolve(__dirname, '..');
+const THREAD_CPU_MODULE = pathToFileURL(path.join(ROOT, 'local', 'runtime', 'thread-cpu.mjs')).href;
 
 export interface SignedRequest {
   readonly payload: string;
@@ -77,19 +79,10 @@ export const signedStripeEvent = (
 
 const LOAD_GENERATOR = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { readFileSync } = require('node:fs');
-// This thread's CPU (utime + stime, 10 ms ticks, Linux; 0 elsewhere): the vendor's side, not the runtime's.
-const threadCpuMs = () => {
-  try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-};
 (async () => {
-  const cpuStarted = threadCpuMs();
+  // This thread's CPU: the vendor's side of the traffic, not the runtime's (0 where /proc is missing).
+  const { threadCpuMs } = await import(workerData.threadCpuModule);
+  const cpuStarted = threadCpuMs() ?? 0;
   const { url, requests, senders } = workerData;
   let next = 0;
   let rejected = 0;
@@ -108,7 +101,7 @@ const threadCpuMs = () => {
       if (response.status !== 200) rejected += 1;
     }
   }));
-  parentPort.postMessage({ rejected, latencies, cpuMs: threadCpuMs() - cpuStarted });
+  parentPort.postMessage({ rejected, latencies, cpuMs: (threadCpuMs() ?? 0) - cpuStarted });
 })();
 `;
 
@@ -129,7 +122,10 @@ export const sendWebhooks = async (
   requests: readonly SignedRequest[],
   senders: number,
 ): Promise<SentWebhooks> => {
-  const worker = new Worker(LOAD_GENERATOR, { eval: true, workerData: { url, requests, senders } });
+  const worker = new Worker(LOAD_GENERATOR, {
+    eval: true,
+    workerData: { url, requests, senders, threadCpuModule: THREAD_CPU_MODULE },
+  });
   const [result] = (await once(worker, 'message')) as [SentWebhooks];
   await worker.terminate();
   return result;
