@@ -1,12 +1,14 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import Stripe from 'stripe';
 
 /** Signed Stripe webhooks for the bench, and a load generator in its own thread to send them. */
 
 const ROOT = path.resolve(__dirname, '..');
+const THREAD_CPU_MODULE = pathToFileURL(path.join(ROOT, 'local', 'runtime', 'thread-cpu.mjs')).href;
 
 export interface SignedRequest {
   readonly payload: string;
@@ -78,6 +80,9 @@ export const signedStripeEvent = (
 const LOAD_GENERATOR = `
 const { parentPort, workerData } = require('node:worker_threads');
 (async () => {
+  // This thread's CPU: the vendor's side of the traffic, not the runtime's (0 where /proc is missing).
+  const { threadCpuMs } = await import(workerData.threadCpuModule);
+  const cpuStarted = threadCpuMs() ?? 0;
   const { url, requests, senders } = workerData;
   let next = 0;
   let rejected = 0;
@@ -96,9 +101,17 @@ const { parentPort, workerData } = require('node:worker_threads');
       if (response.status !== 200) rejected += 1;
     }
   }));
-  parentPort.postMessage({ rejected, latencies });
+  parentPort.postMessage({ rejected, latencies, cpuMs: (threadCpuMs() ?? 0) - cpuStarted });
 })();
 `;
+
+export interface SentWebhooks {
+  /** Requests not answered 200. */
+  readonly rejected: number;
+  readonly latencies: number[];
+  /** CPU the sending thread used: the vendor's side of the traffic, in this process but not the runtime's. */
+  readonly cpuMs: number;
+}
 
 /**
  * Sends the requests from their own thread, as a load generator on another machine would: the
@@ -108,9 +121,12 @@ export const sendWebhooks = async (
   url: string,
   requests: readonly SignedRequest[],
   senders: number,
-): Promise<{ rejected: number; latencies: number[] }> => {
-  const worker = new Worker(LOAD_GENERATOR, { eval: true, workerData: { url, requests, senders } });
-  const [result] = (await once(worker, 'message')) as [{ rejected: number; latencies: number[] }];
+): Promise<SentWebhooks> => {
+  const worker = new Worker(LOAD_GENERATOR, {
+    eval: true,
+    workerData: { url, requests, senders, threadCpuModule: THREAD_CPU_MODULE },
+  });
+  const [result] = (await once(worker, 'message')) as [SentWebhooks];
   await worker.terminate();
   return result;
 };

@@ -54,6 +54,8 @@ interface FunctionState {
   errors: number;
   coldStarts: number;
   timeouts: number;
+  /** CPU of this function's ended environments, as they last reported it. */
+  endedCpuMs: number;
   totalDurationMs: number;
   lastInitMs: number | null;
 }
@@ -69,7 +71,6 @@ const WORKER_FILE = path.join(__dirname, 'lambda-worker.mjs');
 export class LambdaHost {
   private readonly functions = new Map<string, FunctionState>();
   private closed = false;
-  private endedCpuMs = 0;
 
   constructor(
     specs: readonly FunctionSpec[],
@@ -84,6 +85,7 @@ export class LambdaHost {
         errors: 0,
         coldStarts: 0,
         timeouts: 0,
+        endedCpuMs: 0,
         totalDurationMs: 0,
         lastInitMs: null,
       };
@@ -149,14 +151,23 @@ export class LambdaHost {
    * counting with what they last reported.
    */
   cpuSeconds(): number {
-    let ms = this.endedCpuMs;
+    let ms = 0;
+    for (const seconds of Object.values(this.cpuSecondsByFunction())) ms += seconds * 1000;
+    return ms / 1000;
+  }
+
+  /** The same CPU seconds, by function logical id. */
+  cpuSecondsByFunction(): Record<string, number> {
+    const out: Record<string, number> = {};
     const seen = new Set<FunctionState>();
     for (const state of this.functions.values()) {
       if (seen.has(state)) continue;
       seen.add(state);
+      let ms = state.endedCpuMs;
       for (const env of state.environments) ms += env.cpuMs ?? 0;
+      out[state.spec.logicalId] = ms / 1000;
     }
-    return ms / 1000;
+    return out;
   }
 
   async close(): Promise<void> {
@@ -251,7 +262,7 @@ export class LambdaHost {
       const index = state.environments.indexOf(environment);
       if (index >= 0) {
         state.environments.splice(index, 1);
-        this.endedCpuMs += environment.cpuMs ?? 0;
+        state.endedCpuMs += environment.cpuMs ?? 0;
       }
       if (pending) {
         clearTimeout(pending.timer);
@@ -290,7 +301,10 @@ export class LambdaHost {
         const pending = environment.pending;
         environment.pending = undefined;
         const index = state.environments.indexOf(environment);
-        if (index >= 0) state.environments.splice(index, 1);
+        if (index >= 0) {
+          state.environments.splice(index, 1);
+          state.endedCpuMs += environment.cpuMs ?? 0;
+        }
         void environment.worker.terminate();
         this.bill(state, environment, timeoutMs);
         pending?.resolve({
