@@ -232,10 +232,21 @@ export const benchCost = async (assemblyDir: string): Promise<void> => {
       signedInvoiceEvent(1000 + n, 'invoice.finalized', secret, base),
     );
     const invoiceUsage = await measure(runtime, () => send(invoices));
-    const invoice = report('invoice → ERP', invoiceUsage, INVOICES, prices, api, {
-      ingest: 'IngestStripe',
-      consumer: 'PostInvoice',
-    });
+    // `erp.invoice.posted` is the flow's result event, which ARCHITECTURE.md names in the path of one
+    // event (the contract a downstream consumer subscribes to); no rule in this stack consumes it, but it
+    // is kept, so the floor has it: two events, the canonical one and the result.
+    const invoice = report(
+      'invoice → ERP',
+      invoiceUsage,
+      INVOICES,
+      prices,
+      api,
+      { ingest: 'IngestStripe', consumer: 'PostInvoice' },
+      { 'eventbridge.events': 1 },
+    );
+    info(
+      "the floor's second EventBridge event is erp.invoice.posted, the result event ARCHITECTURE.md names: kept as a product contract although no rule here consumes it",
+    );
     const other: ApiKind = api === 'rest' ? 'http' : 'rest';
     const otherTotal = total(costLines(withModeledLogs(invoiceUsage, prices), INVOICES, prices, other));
     info(
