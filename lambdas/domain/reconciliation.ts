@@ -123,6 +123,17 @@ const difference = (
   window,
 });
 
+/** Both sides of a billing record and the ERP record upserted under its id (`erp` null: none). */
+const sidesOf = (
+  entity: 'invoice' | 'creditNote',
+  recordType: 'invoice' | 'creditMemo',
+  billingId: string,
+  erp: { readonly id: string } | null,
+) => ({
+  billingSide: { system: 'stripe', entity, id: billingId } as const,
+  erpSide: { system: 'netsuite', recordType, id: erp?.id ?? null, externalId: billingId } as const,
+});
+
 /** A billing invoice against the ERP invoice upserted under its id (null: none). */
 export const compareInvoice = (
   billing: BillingInvoice,
@@ -130,13 +141,7 @@ export const compareInvoice = (
   window: ReconciliationWindow,
 ): Difference[] => {
   if (!POSTABLE_INVOICE_STATUSES.has(billing.status)) return [];
-  const billingSide = { system: 'stripe', entity: 'invoice', id: billing.id } as const;
-  const erpSide = {
-    system: 'netsuite',
-    recordType: 'invoice',
-    id: erp?.id ?? null,
-    externalId: billing.id,
-  } as const;
+  const { billingSide, erpSide } = sidesOf('invoice', 'invoice', billing.id, erp);
   if (!erp) {
     return [
       difference(
@@ -193,13 +198,7 @@ export const compareCreditNote = (
   window: ReconciliationWindow,
 ): Difference[] => {
   if (!POSTABLE_CREDIT_NOTE_STATUSES.has(billing.status)) return [];
-  const billingSide = { system: 'stripe', entity: 'creditNote', id: billing.id } as const;
-  const erpSide = {
-    system: 'netsuite',
-    recordType: 'creditMemo',
-    id: erp?.id ?? null,
-    externalId: billing.id,
-  } as const;
+  const { billingSide, erpSide } = sidesOf('creditNote', 'creditMemo', billing.id, erp);
   if (!erp) {
     return [
       difference(

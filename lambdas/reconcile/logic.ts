@@ -194,32 +194,40 @@ export const runReconciliation = async (
     }
   };
 
+  /** One page of a billing list, each record compared with the ERP; returns how many were compared. */
+  const comparePage = async <T>(
+    list: () => Promise<{ items: readonly T[]; next: string | null }>,
+    compare: (item: T) => Promise<Difference[]>,
+    then: Phase,
+  ): Promise<number> => {
+    const page = await retrying(deps, list);
+    await found((await mapBounded(deps, page.items, compare)).flat());
+    advance(checkpoint, page.next, then);
+    return page.items.length;
+  };
+
   while (checkpoint.phase !== 'done') {
     if (options.shouldStop?.()) {
       await deps.checkpoints.save(runId, checkpoint, 'RUNNING');
       return result(checkpoint, 'partial');
     }
     switch (checkpoint.phase) {
-      case 'invoices': {
-        const page = await retrying(deps, () => deps.billing.listInvoices(window, checkpoint.cursor));
-        const compared = await mapBounded(deps, page.items, async (invoice) =>
-          compareInvoice(invoice, await retrying(deps, () => deps.erp.getInvoice(invoice.id)), window),
+      case 'invoices':
+        checkpoint.compared.invoices += await comparePage(
+          () => deps.billing.listInvoices(window, checkpoint.cursor),
+          async (invoice) =>
+            compareInvoice(invoice, await retrying(deps, () => deps.erp.getInvoice(invoice.id)), window),
+          deps.creditMemos ? 'creditNotes' : 'erpInvoices',
         );
-        await found(compared.flat());
-        checkpoint.compared.invoices += page.items.length;
-        advance(checkpoint, page.next, deps.creditMemos ? 'creditNotes' : 'erpInvoices');
         break;
-      }
-      case 'creditNotes': {
-        const page = await retrying(deps, () => deps.billing.listCreditNotes(window, checkpoint.cursor));
-        const compared = await mapBounded(deps, page.items, async (note) =>
-          compareCreditNote(note, await retrying(deps, () => deps.erp.getCreditMemo(note.id)), window),
+      case 'creditNotes':
+        checkpoint.compared.creditNotes += await comparePage(
+          () => deps.billing.listCreditNotes(window, checkpoint.cursor),
+          async (note) =>
+            compareCreditNote(note, await retrying(deps, () => deps.erp.getCreditMemo(note.id)), window),
+          'erpInvoices',
         );
-        await found(compared.flat());
-        checkpoint.compared.creditNotes += page.items.length;
-        advance(checkpoint, page.next, 'erpInvoices');
         break;
-      }
       case 'erpInvoices': {
         const offset = Number(checkpoint.cursor ?? 0);
         const page = await withLease(deps, () =>
