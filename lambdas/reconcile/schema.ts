@@ -1,10 +1,14 @@
 import * as z from 'zod/mini';
+import { crmEnvSchema } from '../adapters/crm-clients';
 import { describeIssues } from '../domain/events';
 import { type ReconciliationWindow, reconciliationWindowSchema } from '../domain/reconciliation';
 import { jsonFromString, nonEmpty, positiveIntFromString } from '../shared/env';
 
-export const envSchema = z.object({
+export const envSchema = z.extend(crmEnvSchema, {
   EVENT_BUS_NAME: nonEmpty(),
+  OPEN_DIFFERENCES_TABLE_NAME: nonEmpty(),
+  /** Comma-separated internal values of the HubSpot deal stages that count as won. */
+  HUBSPOT_WON_STAGES: nonEmpty(),
   LINKS_TABLE_NAME: nonEmpty(),
   EXCEPTIONS_TABLE_NAME: nonEmpty(),
   CHECKPOINT_TABLE_NAME: nonEmpty(),
