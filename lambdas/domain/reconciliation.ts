@@ -15,6 +15,8 @@ export const DIFFERENCE_KINDS = [
   'credit-note-missing-memo',
   'credit-memo-total-differs',
   'erp-invoice-without-billing',
+  'deal-without-subscription',
+  'deal-without-sales-order',
 ] as const;
 export type DifferenceKind = (typeof DIFFERENCE_KINDS)[number];
 
@@ -28,6 +30,9 @@ export const REDRIVABLE: Readonly<Record<DifferenceKind, boolean>> = {
   'credit-memo-total-differs': true,
   // The ERP holds a receivable billing never issued: voiding or crediting it is a finance decision.
   'erp-invoice-without-billing': false,
+  // Re-driven through the CRM: a fresh `crm.deal.won` runs the (idempotent) quote-to-cash saga again.
+  'deal-without-subscription': true,
+  'deal-without-sales-order': true,
 };
 
 const isoTimestamp = z.string().check(z.iso.datetime({ offset: true }));
@@ -42,13 +47,17 @@ export const differenceSchema = z.object({
   billing: z.nullable(
     z.object({
       system: z.literal('stripe'),
-      entity: z.enum(['invoice', 'creditNote']),
+      entity: z.enum(['invoice', 'creditNote', 'subscription']),
       id: z.string(),
     }),
   ),
+  /** The CRM deal, for the won-deal kinds. */
+  crm: z.optional(
+    z.object({ system: z.enum(['salesforce', 'hubspot']), entity: z.literal('deal'), id: z.string() }),
+  ),
   erp: z.object({
     system: z.literal('netsuite'),
-    recordType: z.enum(['invoice', 'creditMemo', 'customerPayment']),
+    recordType: z.enum(['invoice', 'creditMemo', 'customerPayment', 'salesOrder']),
     /** The ERP internal id; null when the record is missing. */
     id: z.nullable(z.string()),
     externalId: z.nullable(z.string()),
@@ -123,6 +132,17 @@ const difference = (
   window,
 });
 
+/** Both sides of a billing record and the ERP record upserted under its id (`erp` null: none). */
+const sidesOf = (
+  entity: 'invoice' | 'creditNote',
+  recordType: 'invoice' | 'creditMemo',
+  billingId: string,
+  erp: { readonly id: string } | null,
+) => ({
+  billingSide: { system: 'stripe', entity, id: billingId } as const,
+  erpSide: { system: 'netsuite', recordType, id: erp?.id ?? null, externalId: billingId } as const,
+});
+
 /** A billing invoice against the ERP invoice upserted under its id (null: none). */
 export const compareInvoice = (
   billing: BillingInvoice,
@@ -130,13 +150,7 @@ export const compareInvoice = (
   window: ReconciliationWindow,
 ): Difference[] => {
   if (!POSTABLE_INVOICE_STATUSES.has(billing.status)) return [];
-  const billingSide = { system: 'stripe', entity: 'invoice', id: billing.id } as const;
-  const erpSide = {
-    system: 'netsuite',
-    recordType: 'invoice',
-    id: erp?.id ?? null,
-    externalId: billing.id,
-  } as const;
+  const { billingSide, erpSide } = sidesOf('invoice', 'invoice', billing.id, erp);
   if (!erp) {
     return [
       difference(
@@ -193,13 +207,7 @@ export const compareCreditNote = (
   window: ReconciliationWindow,
 ): Difference[] => {
   if (!POSTABLE_CREDIT_NOTE_STATUSES.has(billing.status)) return [];
-  const billingSide = { system: 'stripe', entity: 'creditNote', id: billing.id } as const;
-  const erpSide = {
-    system: 'netsuite',
-    recordType: 'creditMemo',
-    id: erp?.id ?? null,
-    externalId: billing.id,
-  } as const;
+  const { billingSide, erpSide } = sidesOf('creditNote', 'creditMemo', billing.id, erp);
   if (!erp) {
     return [
       difference(
@@ -246,6 +254,79 @@ export const compareErpInvoice = (
       window,
     ),
   ];
+};
+
+/** A deal won in a CRM, as its list API gives it. */
+export interface WonDeal {
+  readonly crm: 'salesforce' | 'hubspot';
+  readonly dealId: string;
+  /** The deal this one amends (an upsell runs the amendment saga: no subscription or order of its own). */
+  readonly amends: string | null;
+}
+
+/** One page of a CRM's won deals; `next` is the cursor of the next page, null after the last. */
+export interface WonDealPage {
+  readonly items: WonDeal[];
+  readonly next: string | null;
+}
+
+/** What the saga should have made for a won deal, as found through the links and the vendors' APIs. */
+export interface DealRecords {
+  /** The linked billing subscription id, and whether billing still has it (null: no link). */
+  readonly subscription: { readonly id: string; readonly exists: boolean } | null;
+  /** The sales order's external id (per deal) and the ERP's internal id under it (null: none). */
+  readonly salesOrder: { readonly externalId: string; readonly id: string | null };
+}
+
+/**
+ * A won deal against what the quote-to-cash saga makes for it: a billing subscription (linked from the
+ * deal) and an ERP sales order (upserted under the deal's external id). Each one missing is a difference.
+ */
+export const compareWonDeal = (
+  deal: WonDeal,
+  records: DealRecords,
+  window: ReconciliationWindow,
+): Difference[] => {
+  if (deal.amends) return [];
+  const crm = { system: deal.crm, entity: 'deal', id: deal.dealId } as const;
+  const erp = {
+    system: 'netsuite',
+    recordType: 'salesOrder',
+    id: records.salesOrder.id,
+    externalId: records.salesOrder.externalId,
+  } as const;
+  const sub = records.subscription;
+  const found: Difference[] = [];
+  const of = (kind: DifferenceKind, billing: Difference['billing'], detail: string): Difference => ({
+    differenceId: differenceIdOf(kind, [deal.crm, deal.dealId]),
+    kind,
+    billing,
+    crm,
+    erp,
+    detail,
+    window,
+  });
+  if (!sub?.exists) {
+    found.push(
+      of(
+        'deal-without-subscription',
+        sub ? { system: 'stripe', entity: 'subscription', id: sub.id } : null,
+        sub
+          ? `won ${deal.crm} deal ${deal.dealId} links billing subscription ${sub.id}, which billing does not have`
+          : `won ${deal.crm} deal ${deal.dealId} has no billing subscription`,
+      ),
+    );
+  }
+  if (records.salesOrder.id === null) {
+    found.push(
+      of(
+        'deal-without-sales-order',
+        sub?.exists ? { system: 'stripe', entity: 'subscription', id: sub.id } : null,
+        `won ${deal.crm} deal ${deal.dealId} has no ERP sales order with external id ${records.salesOrder.externalId}`,
+      ),
+    );
+  }
+  return found;
 };
 
 /** `invoice-total-differs` → `InvoiceTotalDiffers`: the exception code and the metric dimension. */

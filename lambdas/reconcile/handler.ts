@@ -9,15 +9,28 @@ import { dynamoCheckpointStore } from '../adapters/aws/checkpoint-store';
 import { dynamoConcurrencyLeases } from '../adapters/aws/concurrency-leases';
 import { documentClient } from '../adapters/aws/documents';
 import { eventBridgePublisher } from '../adapters/aws/event-publisher';
-import { dynamoExceptionsRepository } from '../adapters/aws/exceptions-repository';
+import { dynamoExceptionsRepository, exceptionId } from '../adapters/aws/exceptions-repository';
 import { dynamoLinksRepository } from '../adapters/aws/links-repository';
+import {
+  dynamoOpenDifferences,
+  RESOLVED_BY_RECONCILIATION,
+  reconciliationExceptionStates,
+} from '../adapters/aws/open-differences';
+import { crmClientsOf } from '../adapters/crm-clients';
 import { NetSuiteClient } from '../adapters/netsuite/client';
 import { netSuiteCredentialsFrom } from '../adapters/netsuite/credentials';
 import { NetSuiteErpReader } from '../adapters/netsuite/erp-reader';
 import { StripeBillingReader } from '../adapters/stripe/billing-reader';
 import { stripeApiKeyFrom } from '../adapters/stripe/sdk';
+import type { CanonicalEvent } from '../domain/events';
 import { reportException } from '../domain/exception-reporting';
-import { defaultWindow, differenceCode } from '../domain/reconciliation';
+import {
+  type Difference,
+  defaultWindow,
+  differenceCode,
+  type ReconciliationWindow,
+  type WonDeal,
+} from '../domain/reconciliation';
 import { parseEnv } from '../shared/env';
 import {
   FLOW,
@@ -32,24 +45,54 @@ const env = parseEnv(envSchema);
 const logger = new Logger();
 const metrics = new Metrics();
 const documents = documentClient();
+const exceptionsRepository = dynamoExceptionsRepository(documents, env.EXCEPTIONS_TABLE_NAME);
 const exceptions = {
-  exceptions: dynamoExceptionsRepository(documents, env.EXCEPTIONS_TABLE_NAME),
+  exceptions: exceptionsRepository,
   publisher: eventBridgePublisher(new EventBridgeClient({}), env.EVENT_BUS_NAME),
 };
-const deps = {
-  billing: new StripeBillingReader({
-    apiKey: stripeApiKeyFrom(env.STRIPE_API_KEY_SECRET_ID),
-    baseUrl: env.STRIPE_API_BASE_URL,
-    timeoutMs: env.STRIPE_TIMEOUT_MS,
+const exceptionStates = reconciliationExceptionStates(documents, env.EXCEPTIONS_TABLE_NAME);
+const billing = new StripeBillingReader({
+  apiKey: stripeApiKeyFrom(env.STRIPE_API_KEY_SECRET_ID),
+  baseUrl: env.STRIPE_API_BASE_URL,
+  timeoutMs: env.STRIPE_TIMEOUT_MS,
+});
+const crm = crmClientsOf(env);
+const wonStages = env.HUBSPOT_WON_STAGES.split(',').map((stage) => stage.trim());
+const erpReader = new NetSuiteErpReader(
+  new NetSuiteClient({
+    baseUrl: env.NETSUITE_BASE_URL,
+    timeoutMs: env.NETSUITE_TIMEOUT_MS,
+    credentials: netSuiteCredentialsFrom(env.NETSUITE_SECRET_ID),
   }),
-  erp: new NetSuiteErpReader(
-    new NetSuiteClient({
-      baseUrl: env.NETSUITE_BASE_URL,
-      timeoutMs: env.NETSUITE_TIMEOUT_MS,
-      credentials: netSuiteCredentialsFrom(env.NETSUITE_SECRET_ID),
-    }),
-    env.NETSUITE_MAPPING.currencyIds,
-  ),
+  env.NETSUITE_MAPPING.currencyIds,
+);
+const exceptionOf = (event: CanonicalEvent) => exceptionId(FLOW, event.id);
+const deps = {
+  billing,
+  erp: erpReader,
+  deals: {
+    crms: ['salesforce', 'hubspot'] as const,
+    list: (system: WonDeal['crm'], window: ReconciliationWindow, cursor: string | null) =>
+      system === 'salesforce'
+        ? crm.salesforce.listWonDeals(window, cursor)
+        : crm.hubspot.listWonDeals(window, cursor, wonStages),
+    get: async (system: WonDeal['crm'], dealId: string): Promise<WonDeal | null> => {
+      const deal = await (system === 'salesforce' ? crm.salesforce : crm.hubspot).getDeal(dealId);
+      return deal?.isWon ? { crm: system, dealId, amends: deal.amends ?? null } : null;
+    },
+    subscriptionExists: (id: string) => billing.subscriptionExists(id),
+    salesOrderId: (externalId: string) => erpReader.getSalesOrderId(externalId),
+  },
+  open: {
+    store: dynamoOpenDifferences(documents, env.OPEN_DIFFERENCES_TABLE_NAME),
+    billing,
+    acknowledged: async (event: CanonicalEvent) =>
+      (await exceptionStates.state(exceptionOf(event))) === 'resolved-by-person',
+    close: async (_difference: Difference, event: CanonicalEvent) => {
+      await exceptionsRepository.resolve(exceptionOf(event), RESOLVED_BY_RECONCILIATION);
+      metrics.addMetric('ReconciliationDifferencesClosed', MetricUnit.Count, 1);
+    },
+  },
   links: dynamoLinksRepository(documents, env.LINKS_TABLE_NAME),
   checkpoints: dynamoCheckpointStore<ReconciliationCheckpoint>(documents, env.CHECKPOINT_TABLE_NAME),
   erpConcurrency: env.RECONCILIATION_CONFIG.erpConcurrency,
@@ -68,6 +111,8 @@ const deps = {
   ) => {
     const code = differenceCode(difference.kind);
     await reportException(exceptions, FLOW, code, difference.detail, event);
+    // Found again after reconciliation closed it: the same exception opens again.
+    await exceptionStates.reopen(exceptionOf(event));
     metrics
       .singleMetric()
       .addDimension('kind', code)

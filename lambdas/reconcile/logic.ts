@@ -1,23 +1,35 @@
 import { createHash } from 'node:crypto';
 import type { CheckpointStore } from '../adapters/aws/checkpoint-store';
 import type { ConcurrencyLeases } from '../adapters/aws/concurrency-leases';
+import type { OpenDifferencesStore } from '../adapters/aws/open-differences';
 import type { ErpReader } from '../adapters/netsuite/erp-reader';
-import type { BillingReader } from '../adapters/stripe/billing-reader';
+import type { BillingReader, StripeBillingReader } from '../adapters/stripe/billing-reader';
 import { type CanonicalEvent, canonicalEventId } from '../domain/events';
 import type { LinkQuery, LinksRepository } from '../domain/ports';
 import {
   compareCreditNote,
   compareErpInvoice,
   compareInvoice,
+  compareWonDeal,
   type Difference,
   type DifferenceKind,
   type ReconciliationWindow,
+  type WonDeal,
+  type WonDealPage,
 } from '../domain/reconciliation';
+import { salesOrderExternalId } from '../quote-to-cash/identity';
 import { isTransient } from '../shared/errors';
 
 export const FLOW = 'reconcile';
 
-export type Phase = 'invoices' | 'creditNotes' | 'erpInvoices' | 'done';
+export type Phase =
+  | 'invoices'
+  | 'creditNotes'
+  | 'erpInvoices'
+  | 'salesforceDeals'
+  | 'hubspotDeals'
+  | 'openDifferences'
+  | 'done';
 
 /** Where a run is: small and bounded whatever the window's size (a cursor and counters). */
 export interface ReconciliationCheckpoint {
@@ -26,8 +38,11 @@ export interface ReconciliationCheckpoint {
   phase: Phase;
   /** Billing phases: the `starting_after` id; ERP phase: the offset. */
   cursor: string | null;
-  compared: { invoices: number; creditNotes: number; erpInvoices: number };
+  compared: { invoices: number; creditNotes: number; erpInvoices: number; deals?: number };
   differences: Partial<Record<DifferenceKind, number>>;
+  /** The re-check of open differences: how many stay open, and how many this run closed. */
+  open?: number;
+  closed?: number;
   readonly startedAt: string;
   invocations: number;
 }
@@ -48,9 +63,42 @@ export interface ReconciliationDeps {
   readonly erpLeases?: ConcurrencyLeases;
   /** False when the ERP has no credit memo support configured: credit notes are then skipped. */
   readonly creditMemos: boolean;
+  /** The won-deal check (CRM deals against subscriptions and sales orders). @default none: skipped */
+  readonly deals?: DealSources;
+  /** Open differences kept between runs, re-checked and closed once gone. @default none: not tracked */
+  readonly open?: OpenDifferenceTracking;
   readonly now?: () => Date;
   /** Waits between retries of a transient failure. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Where won deals are read, and what the saga should have made for each. */
+export interface DealSources {
+  readonly crms: readonly WonDeal['crm'][];
+  /** One page of the CRM's deals won in the window, after `cursor`. */
+  readonly list: (
+    crm: WonDeal['crm'],
+    window: ReconciliationWindow,
+    cursor: string | null,
+  ) => Promise<WonDealPage>;
+  /** The deal as the CRM has it now (re-check): null when it is not won any more, or gone. */
+  readonly get: (crm: WonDeal['crm'], dealId: string) => Promise<WonDeal | null>;
+  readonly subscriptionExists: (subscriptionId: string) => Promise<boolean>;
+  /** The ERP's internal id of the sales order under this external id, null when none. */
+  readonly salesOrderId: (externalId: string) => Promise<string | null>;
+}
+
+/** Open differences between runs: the store, single-record reads for the re-check, and their exceptions. */
+export interface OpenDifferenceTracking {
+  readonly store: OpenDifferencesStore;
+  readonly billing: Pick<StripeBillingReader, 'getInvoice' | 'getCreditNote'>;
+  /** Whether a person resolved the difference's exception (theirs then: neither counted nor re-opened). */
+  readonly acknowledged: (event: CanonicalEvent<'ops.reconciliation.difference'>) => Promise<boolean>;
+  /** Closes the exception of a difference that is gone. */
+  readonly close: (
+    difference: Difference,
+    event: CanonicalEvent<'ops.reconciliation.difference'>,
+  ) => Promise<void>;
 }
 
 export interface RunOptions {
@@ -69,8 +117,13 @@ export interface ReconciliationResult {
   readonly window: ReconciliationWindow;
   readonly compared: ReconciliationCheckpoint['compared'];
   readonly differences: Partial<Record<DifferenceKind, number>>;
-  /** Differences this run found (all of them once complete): the open-differences metric. */
+  /**
+   * The open-differences metric: with tracking, the differences still open after the run (from any
+   * window, re-checked one by one); without, the differences this run found.
+   */
   readonly open: number;
+  /** Differences of earlier runs found gone, their exceptions closed. */
+  readonly closed: number;
 }
 
 export const runIdOf = (window: ReconciliationWindow): string => `window#${window.from}#${window.to}`;
@@ -178,7 +231,7 @@ export const runReconciliation = async (
           window: requested,
           phase: 'invoices',
           cursor: null,
-          compared: { invoices: 0, creditNotes: 0, erpInvoices: 0 },
+          compared: { invoices: 0, creditNotes: 0, erpInvoices: 0, deals: 0 },
           differences: {},
           startedAt: now().toISOString(),
           invocations: 0,
@@ -187,12 +240,113 @@ export const runReconciliation = async (
   // An unfinished run under a fixed id (the scheduled one) continues over its own window.
   const { window } = checkpoint;
 
+  // Differences this run saw are marked with it: the re-check at the end skips them.
+  const seenBy = `${runId}@${checkpoint.startedAt}`;
   const found = async (differences: readonly Difference[]) => {
     for (const difference of differences) {
       await deps.report(difference, differenceEvent(difference, now()));
+      await deps.open?.store.mark(difference, seenBy);
       checkpoint.differences[difference.kind] = (checkpoint.differences[difference.kind] ?? 0) + 1;
     }
   };
+
+  /** Won deals against their subscription (through the links, then billing) and sales order (the ERP). */
+  const checkDeals = async (
+    sources: DealSources,
+    deals: readonly WonDeal[],
+    within: ReconciliationWindow,
+  ): Promise<Difference[]> => {
+    const contracts = deals.filter((deal) => !deal.amends);
+    const subscriptions: (string | undefined)[] = [];
+    for (let start = 0; start < contracts.length; start += LINKS_PER_READ) {
+      const queries: LinkQuery[] = contracts.slice(start, start + LINKS_PER_READ).map((deal) => ({
+        key: { entity: 'subscription', system: deal.crm, id: deal.dealId },
+        target: 'stripe',
+      }));
+      subscriptions.push(...(await retrying(deps, () => deps.links.find(queries))));
+    }
+    const compared = await mapBounded(deps, contracts, async (deal) => {
+      const index = contracts.indexOf(deal);
+      const subscriptionId = subscriptions[index];
+      const externalId = salesOrderExternalId(deal);
+      const [exists, salesOrderId] = await Promise.all([
+        subscriptionId ? retrying(deps, () => sources.subscriptionExists(subscriptionId)) : false,
+        retrying(deps, () => sources.salesOrderId(externalId)),
+      ]);
+      return compareWonDeal(
+        deal,
+        {
+          subscription: subscriptionId ? { id: subscriptionId, exists } : null,
+          salesOrder: { externalId, id: salesOrderId },
+        },
+        within,
+      );
+    });
+    return compared.flat();
+  };
+
+  /** The difference's records as they are now: the differences they still make (none: it is gone). */
+  const recheck = async (tracking: OpenDifferenceTracking, difference: Difference): Promise<Difference[]> => {
+    const within = difference.window;
+    switch (difference.kind) {
+      case 'invoice-missing-in-erp':
+      case 'invoice-total-differs':
+      case 'invoice-currency-differs':
+      case 'payment-not-applied': {
+        const id = difference.billing?.id;
+        const invoice = id ? await retrying(deps, () => tracking.billing.getInvoice(id)) : null;
+        if (!invoice) return [];
+        return compareInvoice(invoice, await retrying(deps, () => deps.erp.getInvoice(invoice.id)), within);
+      }
+      case 'credit-note-missing-memo':
+      case 'credit-memo-total-differs': {
+        const id = difference.billing?.id;
+        const note = id ? await retrying(deps, () => tracking.billing.getCreditNote(id)) : null;
+        if (!note) return [];
+        return compareCreditNote(note, await retrying(deps, () => deps.erp.getCreditMemo(note.id)), within);
+      }
+      case 'erp-invoice-without-billing': {
+        const id = difference.erp.id;
+        if (!id) return [];
+        const [linked] = await retrying(deps, () =>
+          deps.links.find([{ key: { entity: 'invoice', system: 'netsuite', id }, target: 'stripe' }]),
+        );
+        if (linked !== undefined) return [];
+        const erp = await retrying(deps, () => deps.erp.getInvoiceById(id));
+        if (!erp) return [];
+        const externalId = erp.externalId;
+        const billingExists = externalId
+          ? await retrying(deps, () => deps.billing.invoiceExists(externalId))
+          : null;
+        return compareErpInvoice(erp, billingExists, within);
+      }
+      case 'deal-without-subscription':
+      case 'deal-without-sales-order': {
+        const sources = deps.deals;
+        const crm = difference.crm;
+        // Without the CRMs configured the deal cannot be read again: it stays open.
+        if (!sources || !crm) return [difference];
+        const deal = await retrying(deps, () => sources.get(crm.system, crm.id));
+        return deal ? checkDeals(sources, [deal], within) : [];
+      }
+    }
+  };
+
+  /** One page of a billing list, each record compared with the ERP; returns how many were compared. */
+  const comparePage = async <T>(
+    list: () => Promise<{ items: readonly T[]; next: string | null }>,
+    compare: (item: T) => Promise<Difference[]>,
+    then: Phase,
+  ): Promise<number> => {
+    const page = await retrying(deps, list);
+    await found((await mapBounded(deps, page.items, compare)).flat());
+    advance(checkpoint, page.next, then);
+    return page.items.length;
+  };
+
+  const afterDeals: Phase = deps.open ? 'openDifferences' : 'done';
+  const afterSalesforce: Phase = 'hubspotDeals';
+  const afterErp: Phase = deps.deals ? 'salesforceDeals' : afterDeals;
 
   while (checkpoint.phase !== 'done') {
     if (options.shouldStop?.()) {
@@ -200,26 +354,22 @@ export const runReconciliation = async (
       return result(checkpoint, 'partial');
     }
     switch (checkpoint.phase) {
-      case 'invoices': {
-        const page = await retrying(deps, () => deps.billing.listInvoices(window, checkpoint.cursor));
-        const compared = await mapBounded(deps, page.items, async (invoice) =>
-          compareInvoice(invoice, await retrying(deps, () => deps.erp.getInvoice(invoice.id)), window),
+      case 'invoices':
+        checkpoint.compared.invoices += await comparePage(
+          () => deps.billing.listInvoices(window, checkpoint.cursor),
+          async (invoice) =>
+            compareInvoice(invoice, await retrying(deps, () => deps.erp.getInvoice(invoice.id)), window),
+          deps.creditMemos ? 'creditNotes' : 'erpInvoices',
         );
-        await found(compared.flat());
-        checkpoint.compared.invoices += page.items.length;
-        advance(checkpoint, page.next, deps.creditMemos ? 'creditNotes' : 'erpInvoices');
         break;
-      }
-      case 'creditNotes': {
-        const page = await retrying(deps, () => deps.billing.listCreditNotes(window, checkpoint.cursor));
-        const compared = await mapBounded(deps, page.items, async (note) =>
-          compareCreditNote(note, await retrying(deps, () => deps.erp.getCreditMemo(note.id)), window),
+      case 'creditNotes':
+        checkpoint.compared.creditNotes += await comparePage(
+          () => deps.billing.listCreditNotes(window, checkpoint.cursor),
+          async (note) =>
+            compareCreditNote(note, await retrying(deps, () => deps.erp.getCreditMemo(note.id)), window),
+          'erpInvoices',
         );
-        await found(compared.flat());
-        checkpoint.compared.creditNotes += page.items.length;
-        advance(checkpoint, page.next, 'erpInvoices');
         break;
-      }
       case 'erpInvoices': {
         const offset = Number(checkpoint.cursor ?? 0);
         const page = await withLease(deps, () =>
@@ -248,7 +398,50 @@ export const runReconciliation = async (
         });
         await found(compared.flat());
         checkpoint.compared.erpInvoices += page.ids.length;
-        advance(checkpoint, page.nextOffset === null ? null : String(page.nextOffset), 'done');
+        advance(checkpoint, page.nextOffset === null ? null : String(page.nextOffset), afterErp);
+        break;
+      }
+      case 'salesforceDeals':
+      case 'hubspotDeals': {
+        const crm = checkpoint.phase === 'salesforceDeals' ? 'salesforce' : 'hubspot';
+        const then: Phase = checkpoint.phase === 'salesforceDeals' ? afterSalesforce : afterDeals;
+        const sources = deps.deals;
+        if (!sources?.crms.includes(crm)) {
+          advance(checkpoint, null, then);
+          break;
+        }
+        const page = await retrying(deps, () => sources.list(crm, window, checkpoint.cursor));
+        await found(await checkDeals(sources, page.items, window));
+        checkpoint.compared.deals = (checkpoint.compared.deals ?? 0) + page.items.length;
+        advance(checkpoint, page.next, then);
+        break;
+      }
+      case 'openDifferences': {
+        const tracking = deps.open;
+        if (!tracking) {
+          advance(checkpoint, null, 'done');
+          break;
+        }
+        const page = await retrying(deps, () => tracking.store.page(checkpoint.cursor));
+        for (const item of page.items) {
+          const { difference } = item;
+          const event = differenceEvent(difference, now());
+          if (await tracking.acknowledged(event)) {
+            await tracking.store.forget(difference.differenceId);
+            continue;
+          }
+          const still =
+            item.seenBy === seenBy ||
+            (await recheck(tracking, difference)).some((d) => d.differenceId === difference.differenceId);
+          if (still) {
+            checkpoint.open = (checkpoint.open ?? 0) + 1;
+          } else {
+            await tracking.close(difference, event);
+            await tracking.store.forget(difference.differenceId);
+            checkpoint.closed = (checkpoint.closed ?? 0) + 1;
+          }
+        }
+        advance(checkpoint, page.next, 'done');
         break;
       }
     }
@@ -276,7 +469,9 @@ const result = (
   window: checkpoint.window,
   compared: checkpoint.compared,
   differences: checkpoint.differences,
-  open: Object.values(checkpoint.differences).reduce((sum, count) => sum + (count ?? 0), 0),
+  open:
+    checkpoint.open ?? Object.values(checkpoint.differences).reduce((sum, count) => sum + (count ?? 0), 0),
+  closed: checkpoint.closed ?? 0,
 });
 
 /** The run id of scheduled runs: one at a time, so an unfinished one is continued by the next schedule. */

@@ -2,7 +2,14 @@ import * as z from 'zod/mini';
 import { describeIssues } from '../domain/events';
 import { type ReconciliationWindow, reconciliationWindowSchema } from '../domain/reconciliation';
 import { ENV } from '../shared/contracts/env';
-import { busEnv, exceptionsEnv, linksEnv, netsuiteEnv, stripeApiEnv } from '../shared/contracts/env-fields';
+import {
+  busEnv,
+  crmEnv,
+  exceptionsEnv,
+  linksEnv,
+  netsuiteEnv,
+  stripeApiEnv,
+} from '../shared/contracts/env-fields';
 import {
   mappingEnvField,
   netsuiteCurrencyMappingSchema,
@@ -14,6 +21,10 @@ export const envSchema = z.object({
   ...busEnv,
   ...linksEnv,
   ...exceptionsEnv,
+  ...crmEnv,
+  [ENV.OPEN_DIFFERENCES_TABLE_NAME]: nonEmpty(),
+  /** Comma-separated internal values of the HubSpot deal stages that count as won. */
+  [ENV.HUBSPOT_WON_STAGES]: nonEmpty(),
   [ENV.CHECKPOINT_TABLE_NAME]: nonEmpty(),
   ...netsuiteEnv,
   /** JSON: the currency ids, to read ERP amounts back in ISO currencies. */

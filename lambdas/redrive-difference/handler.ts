@@ -5,6 +5,7 @@ import { documentClient } from '../adapters/aws/documents';
 import { eventBridgePublisher } from '../adapters/aws/event-publisher';
 import { dynamoExceptionsRepository } from '../adapters/aws/exceptions-repository';
 import { dynamoLinksEraser } from '../adapters/aws/links-repository';
+import { crmClientsFromEnv } from '../adapters/crm-clients';
 import { StripeBillingReader } from '../adapters/stripe/billing-reader';
 import { stripeApiKeyFrom } from '../adapters/stripe/sdk';
 import { parseEnv } from '../shared/env';
@@ -26,6 +27,9 @@ const deps = {
   links: dynamoLinksEraser(documents, env.LINKS_TABLE_NAME),
   publisher,
   account: env.STRIPE_ACCOUNT_ID,
+  crm: crmClientsFromEnv(env),
+  // HubSpot names the portal only in its webhooks; a re-driven deal event says where it came from.
+  crmAccounts: { salesforce: env.SALESFORCE_ORG_ID, hubspot: 'reconciliation' },
 };
 
 export const handler = eventConsumer({

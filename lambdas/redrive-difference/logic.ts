@@ -1,8 +1,9 @@
 import type { BillingReader } from '../adapters/stripe/billing-reader';
 import { mapStripeEvent, parseStripeEvent } from '../adapters/stripe/map';
 import { paymentExternalId } from '../apply-payment/logic';
-import type { CanonicalEvent } from '../domain/events';
-import type { EventPublisher, LinkKey, LinksEraser } from '../domain/ports';
+import type { Deal } from '../domain/deal';
+import { type CanonicalEvent, canonicalEventId } from '../domain/events';
+import type { CrmClient, EventPublisher, LinkKey, LinksEraser } from '../domain/ports';
 import { type Difference, REDRIVABLE } from '../domain/reconciliation';
 import { shortHash } from '../reconcile/logic';
 
@@ -10,6 +11,10 @@ export const FLOW = 'redrive-difference';
 
 export interface RedriveDeps {
   readonly billing: Pick<BillingReader, 'retrieve'>;
+  /** The CRM a won deal is re-read from (the won-deal kinds). */
+  readonly crm: (crm: Deal['crm']) => Pick<CrmClient, 'getDeal'>;
+  /** The CRM accounts re-driven deal events name as their source, as the ingest functions do. */
+  readonly crmAccounts: Readonly<Record<Deal['crm'], string>>;
   readonly links: LinksEraser;
   readonly publisher: EventPublisher;
   /** The Stripe account (`acct_...`) the canonical events name, as ingest-stripe does. */
@@ -23,7 +28,10 @@ export type RedriveResult =
 
 /** The Stripe event a difference is repaired by, and the billing states in which it applies. */
 const STRIPE_EVENT: Record<
-  Exclude<Difference['kind'], 'erp-invoice-without-billing'>,
+  Exclude<
+    Difference['kind'],
+    'erp-invoice-without-billing' | 'deal-without-subscription' | 'deal-without-sales-order'
+  >,
   { type: string; entity: 'invoice' | 'creditNote'; statuses: ReadonlySet<string> }
 > = {
   'invoice-missing-in-erp': {
@@ -89,6 +97,9 @@ export const redriveDifference = async (
       reason: 'the ERP record has no billing counterpart: void or credit it in the ERP',
     };
   }
+  if (difference.kind === 'deal-without-subscription' || difference.kind === 'deal-without-sales-order') {
+    return redriveDeal(replayed, deps);
+  }
   const spec = STRIPE_EVENT[difference.kind];
   const object = await deps.billing.retrieve(spec.entity, difference.billing.id);
   if (!object)
@@ -119,4 +130,47 @@ export const redriveDifference = async (
     eventType: event.type,
     forgot: `${link.entity} ${link.id}`,
   };
+};
+
+/**
+ * A won deal without its subscription or sales order: re-read from the CRM as it is now and put on the
+ * bus as a fresh `crm.deal.won`, so the quote-to-cash saga runs again. The saga is idempotent per deal
+ * (customers found again, a live subscription the CRM points at reused, the sales order upserted under
+ * the deal's external id), so it makes only what is missing. The version carries the replay's attempt,
+ * so the saga's execution name is new (the first run's name is taken), and both differences of one deal
+ * replayed together start one saga, not two.
+ */
+const redriveDeal = async (
+  replayed: CanonicalEvent<'ops.reconciliation.difference'>,
+  deps: RedriveDeps,
+): Promise<RedriveResult> => {
+  const ref = replayed.data.crm;
+  if (!ref) return { outcome: 'nothing-to-redrive', reason: 'the difference names no CRM deal' };
+  const deal = await deps.crm(ref.system).getDeal(ref.id);
+  if (!deal) return { outcome: 'nothing-to-redrive', reason: `${ref.system} no longer has deal ${ref.id}` };
+  if (!deal.isWon) return { outcome: 'nothing-to-redrive', reason: `deal ${ref.id} is not won any more` };
+  const attempt = /-replay-(\d+)$/.exec(replayed.id)?.[1] ?? shortHash(replayed.id);
+  const version = `${deal.version}~redrive-${attempt}`;
+  const eventId = `redrive-${ref.system}-${ref.id}-${attempt}`;
+  const account = deps.crmAccounts[ref.system];
+  const type = 'crm.deal.won' as const;
+  const event: CanonicalEvent<'crm.deal.won'> = {
+    id: canonicalEventId(ref.system, account, eventId, type),
+    type,
+    version: 1,
+    occurredAt: (deps.now?.() ?? new Date()).toISOString(),
+    source: { vendor: ref.system, account, eventId },
+    correlationId: ref.id,
+    causationId: replayed.id,
+    data: {
+      crm: ref.system,
+      dealId: ref.id,
+      version,
+      stage: deal.stage,
+      name: deal.name,
+      accountId: deal.account.id,
+    },
+  };
+  await deps.publisher.publish([event]);
+  return { outcome: 'redriven', eventId: event.id, eventType: event.type, forgot: 'nothing' };
 };

@@ -54,6 +54,8 @@ export interface BusinessAlarmSpec {
   readonly evaluationPeriods?: number;
   /** Fire above the threshold instead of at it. @default false */
   readonly above?: boolean;
+  /** @default NOT_BREACHING: no data means nothing happened */
+  readonly treatMissingData?: TreatMissingData;
 }
 
 export const businessAlarm = (scope: Construct, id: string, spec: BusinessAlarmSpec): Alarm =>
@@ -66,7 +68,7 @@ export const businessAlarm = (scope: Construct, id: string, spec: BusinessAlarmS
       ? ComparisonOperator.GREATER_THAN_THRESHOLD
       : ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     // No data means nothing happened: a quiet night is not an alarm.
-    treatMissingData: TreatMissingData.NOT_BREACHING,
+    treatMissingData: spec.treatMissingData ?? TreatMissingData.NOT_BREACHING,
   });
 
 /** The description of an alarm on a flow's failures: `exceptionOpened('An invoice could not be posted')`. */

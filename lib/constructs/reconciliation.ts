@@ -1,5 +1,5 @@
 import { CfnOutput, Duration } from 'aws-cdk-lib';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { type Alarm, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
@@ -23,6 +23,10 @@ export interface ReconciliationProps {
   readonly currencyIds: Readonly<Record<string, string>>;
   /** The Stripe account re-driven events name as their source (`acct_...`). */
   readonly stripeAccountId: string;
+  /** The Salesforce org re-driven deal events name as their source. */
+  readonly salesforceOrgId: string;
+  /** Internal values of the HubSpot deal stages that count as won (Salesforce says `IsWon` itself). */
+  readonly hubspotWonStages: readonly string[];
   /**
    * A run's Lambda budget; a window that takes longer continues from its checkpoint on the next call.
    * @default 15 minutes (Lambda's maximum)
@@ -52,6 +56,8 @@ export class Reconciliation extends Construct {
 
     // A handful of small items (a cursor and counters per run): nothing to retain.
     const checkpoints = new SecureTable(this, 'Checkpoints', { retain: false });
+    // The differences still open, re-checked by every run: rebuilt by the next runs if lost.
+    const openDifferences = new SecureTable(this, 'OpenDifferences', { retain: false });
 
     this.fn = new RevbridgeFunction(this, 'Function', {
       feature: FEATURE,
@@ -60,6 +66,10 @@ export class Reconciliation extends Construct {
       memorySize: 512,
       environment: {
         ...platform.stripe.environment,
+        // Won deals are listed in the CRMs and re-read there when re-checked.
+        ...platform.crm.environment,
+        [ENV.HUBSPOT_WON_STAGES]: props.hubspotWonStages.join(','),
+        [ENV.OPEN_DIFFERENCES_TABLE_NAME]: openDifferences.tableName,
         [ENV.CHECKPOINT_TABLE_NAME]: checkpoints.tableName,
         [ENV.RECONCILIATION_CONFIG]: JSON.stringify(config),
       },
@@ -67,10 +77,14 @@ export class Reconciliation extends Construct {
     // NetSuite's environment and credentials, and the account's leases: reconciliation holds at most
     // `erpConcurrency` of them, so it shares the account's limit with the flows instead of adding to it.
     props.platform.grantNetSuite(this.fn, { currencyIds: props.currencyIds });
-    for (const secret of platform.stripe.secrets) secret.grantRead(this.fn);
+    for (const secret of [...platform.stripe.secrets, ...platform.crm.secrets]) secret.grantRead(this.fn);
     checkpoints.grant(this.fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    openDifferences.grant(this.fn, 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:DeleteItem');
     platform.links.bind(this.fn, 'read');
     platform.exceptions.bind(this.fn);
+    // It closes the exceptions of differences that went away, and reads whether a person resolved one.
+    platform.exceptions.grantResolve(this.fn);
+    platform.exceptions.table.grant(this.fn, 'dynamodb:GetItem');
     platform.backbone.grantPublish(this.fn);
 
     new Rule(this, 'Schedule', {
@@ -93,8 +107,13 @@ export class Reconciliation extends Construct {
       description: 'Replayed reconciliation differences to the re-drive flow',
       events: { sources: ['revbridge.revbridge'], detailTypes: ['ops.reconciliation.difference'] },
       stripe: true,
+      // Won-deal differences re-read the deal from its CRM.
+      crm: true,
       links: 'readwrite',
-      environment: { [ENV.STRIPE_ACCOUNT_ID]: props.stripeAccountId },
+      environment: {
+        [ENV.STRIPE_ACCOUNT_ID]: props.stripeAccountId,
+        [ENV.SALESFORCE_ORG_ID]: props.salesforceOrgId,
+      },
     });
     // The re-drive forgets the stale link of the record it re-posts (and nothing else).
     platform.links.table.grant(this.redrive.fn, 'dynamodb:DeleteItem');
@@ -104,9 +123,12 @@ export class Reconciliation extends Construct {
     });
     this.openDifferencesAlarm = businessAlarm(this, 'OpenDifferencesAlarm', {
       description:
-        'The last reconciliation run found differences between billing and the ERP: `revbridge exceptions list` shows them (flow reconcile), `revbridge exceptions replay <id>` re-drives one.',
+        'Differences between the CRM, billing and the ERP are still open after the last reconciliation run (each run re-checks them and closes those gone): `revbridge exceptions list --flow reconcile` shows them, `revbridge exceptions replay <id>` re-drives one.',
       metric: open,
       threshold: 1,
+      // The metric is what stays open after each run (every run re-checks the open differences): a
+      // period without a run keeps the last run's verdict, so the alarm stays on until they are closed.
+      treatMissingData: TreatMissingData.IGNORE,
     });
     props.platform.addGraph({
       title: 'Reconciliation',

@@ -407,6 +407,8 @@ export class RevbridgeStack extends Stack {
       config: config.reconciliation,
       currencyIds: config.netsuite.currencyIds,
       stripeAccountId: config.stripe.accountId,
+      salesforceOrgId: config.salesforce.orgId,
+      hubspotWonStages: config.hubspot.wonStages,
     });
 
     // Last: the dashboard shows every alarm created above.

@@ -242,6 +242,38 @@ export class EventBridgeEngine {
     return { FailedEntryCount: failed, Entries: results };
   }
 
+  /**
+   * A scheduled rule's firing (schedule.ts decides when): EventBridge's `Scheduled Event` from
+   * `aws.events`, naming the rule, to each of the rule's targets (their Input replaces it as usual).
+   * Schedules live on the default bus only; a disabled rule does not fire.
+   */
+  fireScheduledRule(name: string, atMs: number = this.now()): void {
+    const rule = this.rule(name, DEFAULT_BUS);
+    if (rule.state === 'DISABLED' || rule.scheduleExpression === undefined) return;
+    const event: EventBridgeEvent = {
+      version: '0',
+      id: crypto.randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: this.accountId,
+      time: eventTime(atMs),
+      region: this.region,
+      resources: [rule.arn],
+      detail: {},
+    };
+    this.counts.matched += 1;
+    for (const target of rule.targets.values()) this.delivery.start(rule, target, event, this.now());
+  }
+
+  /** The default bus's rules that run on a schedule. */
+  scheduledRules(): { name: string; scheduleExpression: string }[] {
+    return [...this.bus(DEFAULT_BUS).rules.values()].flatMap((rule) =>
+      rule.scheduleExpression === undefined
+        ? []
+        : [{ name: rule.name, scheduleExpression: rule.scheduleExpression }],
+    );
+  }
+
   // ---------------------------------------------------------------------------------------------------------
   // Archives and replays (archive.ts)
   // ---------------------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import {
 import { consoleRoutes } from '../console/server';
 import { buildTopology, type Topology } from '../console/topology';
 import { EventBridgeEngine } from '../eventbridge/engine';
+import { RuleScheduler, type ScheduleClock, systemClock } from '../eventbridge/schedule';
 import { EventBridgeService } from '../eventbridge/service';
 import { SecretsManagerService } from '../secretsmanager';
 import { SqsEngine } from '../sqs/engine';
@@ -76,6 +77,8 @@ export interface LocalRuntimeOptions {
   readonly log?: (line: string) => void;
   /** Seeded faults in the AWS emulators. @default `LOCAL_AWS_FAULTS` (JSON), else none */
   readonly awsFaults?: AwsFaultConfig;
+  /** The clock scheduled rules fire by (a test passes a `ManualClock` and advances it). @default real time */
+  readonly scheduleClock?: ScheduleClock;
 }
 
 const REGION = 'us-east-1';
@@ -166,6 +169,8 @@ export class LocalRuntime {
   startupMs = 0;
 
   private readonly pollers: SqsPoller[] = [];
+  /** Fires the scheduled rules (local/eventbridge/schedule.ts). */
+  readonly schedules: RuleScheduler;
   private readonly servers: Server[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly logStreams = new Map<string, WriteStream>();
@@ -183,6 +188,11 @@ export class LocalRuntime {
       region: REGION,
       accountId: ACCOUNT,
       deliver: (targetArn, payload, deadLetter) => this.deliver(targetArn, payload, deadLetter),
+      warn: (line) => this.log(`eventbridge: ${line}`),
+    });
+    this.schedules = new RuleScheduler({
+      clock: options.scheduleClock ?? systemClock,
+      fire: (rule, atMs) => this.events.fireScheduledRule(rule, atMs),
       warn: (line) => this.log(`eventbridge: ${line}`),
     });
     installPromiseWithResolvers();
@@ -317,6 +327,8 @@ export class LocalRuntime {
       this.cloudwatch.alarms.addAlarm(readable, props);
     }
     this.startPollers(ofType('AWS::Lambda::EventSourceMapping'), resolve);
+    // Scheduled rules fire their targets on time (reconciliation's schedule, for one).
+    this.schedules.start(this.events.scheduledRules());
     this.stack = {
       stackName,
       stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${stackName}/local`,
@@ -891,6 +903,7 @@ export class LocalRuntime {
   }
 
   async stop(): Promise<void> {
+    this.schedules.stop();
     for (const timer of this.timers) clearInterval(timer);
     this.operations.close();
     await Promise.allSettled(this.pollers.map((poller) => poller.stop()));

@@ -8,6 +8,7 @@ import {
 } from '../../domain/deal';
 import { describeIssues } from '../../domain/events';
 import { toMinorUnits } from '../../domain/money';
+import type { ReconciliationWindow, WonDealPage } from '../../domain/reconciliation';
 import { httpError, PermanentError, TransientError } from '../../shared/errors';
 import { sendWithBearer } from '../bearer-request';
 
@@ -80,6 +81,9 @@ const associationsSchema = z.object({
   paging: z.optional(z.object({ next: z.optional(z.object({ after: z.string() })) })),
 });
 const batchSchema = z.object({ results: z.array(objectSchema) });
+const searchSchema = z.object({ results: z.array(objectSchema) });
+/** Search serves at most 200 a page. */
+const WON_DEALS_PAGE = 200;
 
 type HubSpotObject = z.infer<typeof objectSchema>;
 
@@ -168,6 +172,41 @@ export class HubSpotCrmClient implements CrmClient, DealFieldWriter {
     // HubSpot takes every property value as a string, numbers in plain decimal notation.
     const written = Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, String(value)]));
     await this.send('update deal', 'PATCH', `/crm/v3/objects/deals/${dealId}`, { properties: written });
+  }
+
+  /**
+   * One page of the deals in a won stage (`wonStages`, the pipeline's internal values) last modified in
+   * the window, in id order after `afterId`. Keyset paging on `hs_object_id` rather than search's
+   * `after`, which stops at 10,000 results
+   * (https://developers.hubspot.com/docs/api-reference/search/guide#limitations).
+   */
+  async listWonDeals(
+    window: ReconciliationWindow,
+    afterId: string | null,
+    wonStages: readonly string[],
+  ): Promise<WonDealPage> {
+    if (afterId !== null) checkDealId(afterId);
+    const amends = this.options.amendmentOfProperty;
+    const filters = [
+      { propertyName: 'dealstage', operator: 'IN', values: wonStages },
+      // Date-times are filtered in epoch milliseconds.
+      { propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: String(Date.parse(window.from)) },
+      { propertyName: 'hs_lastmodifieddate', operator: 'LTE', value: String(Date.parse(window.to)) },
+      ...(afterId ? [{ propertyName: 'hs_object_id', operator: 'GT', value: afterId }] : []),
+    ];
+    const response = await this.send('search won deals', 'POST', '/crm/v3/objects/deals/search', {
+      filterGroups: [{ filters }],
+      sorts: [{ propertyName: 'hs_object_id', direction: 'ASCENDING' }],
+      properties: ['dealstage', ...(amends ? [amends] : [])],
+      limit: WON_DEALS_PAGE,
+    });
+    const { results } = parse(searchSchema, await response.json(), 'deal search');
+    const items = results.map((deal) => ({
+      crm: 'hubspot' as const,
+      dealId: deal.id,
+      amends: (amends && deal.properties[amends]?.trim()) || null,
+    }));
+    return { items, next: items.length === WON_DEALS_PAGE ? (items.at(-1)?.dealId ?? null) : null };
   }
 
   private companyProperties(): string[] {

@@ -58,6 +58,11 @@ export class NetSuiteErpReader implements ErpReader {
     return { id: record.id, currency, total: toMinorUnits(amount(record.total), currency ?? 'XXX') };
   }
 
+  /** The internal id of the sales order upserted under `externalId` (the saga's, per deal), null when none. */
+  async getSalesOrderId(externalId: string): Promise<string | null> {
+    return (await this.client.getByExternalId('salesOrder', externalId))?.id ?? null;
+  }
+
   async listInvoiceIds(window: ReconciliationWindow, offset: number) {
     // Transaction dates are days: the day range covers the window (the comparison decides, not the filter).
     const q = `tranDate ON_OR_AFTER "${window.from.slice(0, 10)}" AND tranDate ON_OR_BEFORE "${window.to.slice(0, 10)}"`;

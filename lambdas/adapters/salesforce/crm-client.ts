@@ -8,6 +8,7 @@ import {
 } from '../../domain/deal';
 import { describeIssues } from '../../domain/events';
 import { toMinorUnits } from '../../domain/money';
+import type { ReconciliationWindow, WonDealPage } from '../../domain/reconciliation';
 import { httpError, PermanentError } from '../../shared/errors';
 import { sendWithBearer } from '../bearer-request';
 import { isRecordId } from './record-id';
@@ -126,6 +127,8 @@ const opportunitySchema = z.object({
   // A subquery with no rows comes back as null, not as an empty page.
   OpportunityLineItems: z.nullish(linesPageSchema),
 });
+/** Opportunities per page of `listWonDeals`. */
+const WON_DEALS_PAGE = 200;
 const queryResultSchema = z.object({ records: z.array(z.record(z.string(), z.unknown())) });
 
 type SalesforceLine = z.infer<typeof lineSchema>;
@@ -234,6 +237,40 @@ export class SalesforceCrmClient implements CrmClient, DealFieldWriter {
       ]),
     );
     await this.send('update Opportunity', 'PATCH', `${this.dataPath}/sobjects/Opportunity/${dealId}`, body);
+  }
+
+  /**
+   * One page of the opportunities won (`IsWon`, whatever the stage is called) and last modified in the
+   * window, in id order after `afterId`: keyset paging, so a checkpoint holds an id rather than a query
+   * locator (those expire after 15 minutes of inactivity).
+   */
+  async listWonDeals(window: ReconciliationWindow, afterId: string | null): Promise<WonDealPage> {
+    if (afterId !== null && !isRecordId(afterId)) {
+      throw new PermanentError('cursor is not a Salesforce record id', { code: 'InvalidCursor' });
+    }
+    const amends = this.options.amendmentOfField;
+    const fields = ['Id', ...(amends ? [amends] : [])].join(', ');
+    // SOQL date-times have no milliseconds; unquoted, as SOQL wants them.
+    const at = (iso: string) => new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const where = [
+      'IsWon = true',
+      `LastModifiedDate >= ${at(window.from)}`,
+      `LastModifiedDate <= ${at(window.to)}`,
+      ...(afterId ? [`Id > '${afterId}'`] : []),
+    ].join(' AND ');
+    const soql = `SELECT ${fields} FROM Opportunity WHERE ${where} ORDER BY Id LIMIT ${WON_DEALS_PAGE}`;
+    const response = await this.send(
+      'query won Opportunities',
+      'GET',
+      `${this.dataPath}/query?q=${encodeURIComponent(soql)}`,
+    );
+    const { records } = parse(queryResultSchema, await response.json(), 'query result');
+    const items = records.map((record) => ({
+      crm: 'salesforce' as const,
+      dealId: String(record.Id),
+      amends: amends ? stringAt(record, amends) : null,
+    }));
+    return { items, next: items.length === WON_DEALS_PAGE ? (items.at(-1)?.dealId ?? null) : null };
   }
 
   private soql(dealId: string): string {

@@ -49,15 +49,7 @@ export class StripeBillingReader implements BillingReader {
       }),
     );
     return {
-      items: page.data.map(
-        (invoice): BillingInvoice => ({
-          id: invoice.id as string,
-          status: invoice.status ?? 'unknown',
-          currency: invoice.currency.toUpperCase(),
-          total: invoice.total,
-          amountPaid: invoice.amount_paid,
-        }),
-      ),
+      items: page.data.map(toBillingInvoice),
       next: page.has_more ? (page.data.at(-1)?.id ?? null) : null,
     };
   }
@@ -72,14 +64,7 @@ export class StripeBillingReader implements BillingReader {
       }),
     );
     return {
-      items: page.data.map(
-        (note): BillingCreditNote => ({
-          id: note.id,
-          status: note.status,
-          currency: note.currency.toUpperCase(),
-          total: note.total,
-        }),
-      ),
+      items: page.data.map(toBillingCreditNote),
       next: page.has_more ? (page.data.at(-1)?.id ?? null) : null,
     };
   }
@@ -88,11 +73,33 @@ export class StripeBillingReader implements BillingReader {
     return (await this.retrieve('invoice', id)) !== null;
   }
 
-  async retrieve(entity: 'invoice' | 'creditNote', id: string): Promise<Record<string, unknown> | null> {
+  async getInvoice(id: string): Promise<BillingInvoice | null> {
+    const object = await this.retrieve('invoice', id);
+    return object ? toBillingInvoice(object as unknown as Stripe.Invoice) : null;
+  }
+
+  async getCreditNote(id: string): Promise<BillingCreditNote | null> {
+    const object = await this.retrieve('creditNote', id);
+    return object ? toBillingCreditNote(object as unknown as Stripe.CreditNote) : null;
+  }
+
+  /** Stripe never deletes a subscription (a canceled one is kept): only an id billing never had is missing. */
+  async subscriptionExists(id: string): Promise<boolean> {
+    return (await this.retrieve('subscription', id)) !== null;
+  }
+
+  async retrieve(
+    entity: 'invoice' | 'creditNote' | 'subscription',
+    id: string,
+  ): Promise<Record<string, unknown> | null> {
     const stripe = await this.client();
     try {
       const object =
-        entity === 'invoice' ? await stripe.invoices.retrieve(id) : await stripe.creditNotes.retrieve(id);
+        entity === 'invoice'
+          ? await stripe.invoices.retrieve(id)
+          : entity === 'creditNote'
+            ? await stripe.creditNotes.retrieve(id)
+            : await stripe.subscriptions.retrieve(id);
       // The SDK's objects are the API's JSON plus a non-enumerable `lastResponse`.
       return JSON.parse(JSON.stringify(object)) as Record<string, unknown>;
     } catch (error) {
@@ -101,6 +108,21 @@ export class StripeBillingReader implements BillingReader {
     }
   }
 }
+
+const toBillingInvoice = (invoice: Stripe.Invoice): BillingInvoice => ({
+  id: invoice.id as string,
+  status: invoice.status ?? 'unknown',
+  currency: invoice.currency.toUpperCase(),
+  total: invoice.total,
+  amountPaid: invoice.amount_paid,
+});
+
+const toBillingCreditNote = (note: Stripe.CreditNote): BillingCreditNote => ({
+  id: note.id,
+  status: note.status,
+  currency: note.currency.toUpperCase(),
+  total: note.total,
+});
 
 const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
   try {

@@ -101,9 +101,15 @@ export function clamp(n: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, Math.trunc(n)));
 }
 
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
 /** Numbers compare as numbers, everything else case-insensitively, as HubSpot search does. */
 function compareValues(a: string | null, b: string | null): number {
   if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
+  // Date-time properties hold ISO strings; filters give them in epoch milliseconds (or ISO).
+  const ta = ISO_DATE_TIME.test(a) ? String(Date.parse(a)) : a;
+  const tb = ISO_DATE_TIME.test(b) ? String(Date.parse(b)) : b;
+  if (ta !== a || tb !== b) return compareValues(ta, tb);
   const na = Number(a);
   const nb = Number(b);
   if (a.trim() !== '' && b.trim() !== '' && Number.isFinite(na) && Number.isFinite(nb)) return na - nb;
