@@ -62,6 +62,13 @@ export interface ChaosReport {
   readonly driverErrors: string[];
 }
 
+const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
+/** The process's memory (RSS counts the workers: Lambda environments, DynamoDB) and this thread's heap. */
+const memory = () => {
+  const { rss, heapUsed } = process.memoryUsage();
+  return `rss ${mb(rss)}, main heap ${mb(heapUsed)}`;
+};
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Counts what a twin's fault injector decides, by kind (the twins do not count their own faults). */
@@ -310,7 +317,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
     if (n % 10 === 9) await sleep(0);
     if ((n + 1) % 500 === 0)
       log(
-        `${n + 1} flows sent, ${outstandingFlows()} outstanding, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`,
+        `${n + 1} flows sent, ${outstandingFlows()} outstanding, ${memory()}`,
       );
   }
   await Promise.all(starting);
