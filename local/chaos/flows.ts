@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
+import { ACCOUNT_FLAG_FIELDS, failedInvoice } from '../demo/dunning';
 import type { LocalRuntime } from '../runtime/runtime';
 import type { SeededRandom } from '../twins/common';
 import type { StripeSender } from './stripe-sender';
@@ -465,13 +466,6 @@ const stripeCreditNote: FlowType = {
   },
 };
 
-const FLAG_FIELDS = [
-  'Amount_Past_Due__c',
-  'Payment_Attempts__c',
-  'Next_Payment_Retry__c',
-  'Failed_Invoice_Id__c',
-] as const;
-
 /**
  * A charge-automatically invoice of the activated customer whose card declines (the account is flagged
  * with the amount, the attempt and the next retry); for half of them the customer then pays with
@@ -485,27 +479,9 @@ const stripePaymentFailed: FlowType = {
     const deal = requireDeal(given);
     const amount = random.int(1000, 90_000);
     const recovers = random.next() < 0.5;
-    await stripeApi.invoiceItems.create({
-      customer: deal.customerId,
-      amount,
-      currency: 'usd',
-      description: 'Overage',
-    });
-    const draft = await stripeApi.invoices.create({
-      customer: deal.customerId,
-      collection_method: 'charge_automatically',
-      auto_advance: true,
-      pending_invoice_items_behavior: 'include',
-    });
-    if (!draft.id) throw new Error('invoice created without an id');
-    const invoiceId = draft.id;
-    const finalized = await stripeApi.invoices.finalizeInvoice(invoiceId);
-    try {
-      await stripeApi.invoices.pay(invoiceId, { payment_method: 'pm_card_chargeDeclined' });
-      throw new Error(`invoice ${invoiceId} was paid by a declining card`);
-    } catch (error) {
-      if (!(error instanceof Stripe.errors.StripeCardError)) throw error;
-    }
+    // The demo's failing invoice: charge automatically, finalized, the card declines (attempt 1).
+    const invoiceId = await failedInvoice(stripeApi, deal.customerId, amount);
+    const finalized = await stripeApi.invoices.retrieve(invoiceId);
     const org = runtime.salesforce;
     if (recovers) {
       // The customer pays days later, not within the same second: once the account shows the flag.
@@ -524,7 +500,7 @@ const stripePaymentFailed: FlowType = {
       externalId: deal.accountId,
       verify: () => {
         const account = org?.getRecord('Account', deal.accountId) ?? {};
-        const shown = FLAG_FIELDS.map((field) => account[field] ?? null);
+        const shown = ACCOUNT_FLAG_FIELDS.map((field) => account[field] ?? null);
         if (recovers)
           return shown.every((value) => value === null) ? undefined : `flag not cleared: ${shown.join(', ')}`;
         return account.Failed_Invoice_Id__c === invoiceId &&

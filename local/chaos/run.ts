@@ -315,10 +315,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
       driverErrors.push(`${type.name} ${tag}: ${error instanceof Error ? error.message : String(error)}`);
     }
     if (n % 10 === 9) await sleep(0);
-    if ((n + 1) % 500 === 0)
-      log(
-        `${n + 1} flows sent, ${outstandingFlows()} outstanding, ${memory()}`,
-      );
+    if ((n + 1) % 500 === 0) log(`${n + 1} flows sent, ${outstandingFlows()} outstanding, ${memory()}`);
   }
   await Promise.all(starting);
   await timeline;
