@@ -1,6 +1,6 @@
 import type { LocalRuntime } from '../runtime/runtime';
 import type { DeliveryAttempt } from '../twins/common';
-import type { Expectation } from './flows';
+import { ERP_RECORD_TYPES, type ErpRecordType, type Expectation } from './flows';
 
 /** One ERP record the run expected, and what the NetSuite twin holds for it. */
 interface Finding {
@@ -22,6 +22,10 @@ export interface ErpCount {
   readonly amountMismatches: Finding[];
   /** Expected records checked against billing's amount, to the cent. */
   readonly amountsChecked: number;
+  /** Expected changes (credit memo voided or not, order lines added or closed, dunning flags) not shown. */
+  readonly wrongState: Finding[];
+  /** Per kind of expectation: how many the run expected and how many hold. */
+  readonly byKind: Record<string, { expected: number; holding: number }>;
   /**
    * Invoices the Stripe twin itself finalized (a saga's subscription bills its first period) that the
    * ERP does not hold: not sent by the workload, found by comparing billing with the ERP.
@@ -29,14 +33,13 @@ export interface ErpCount {
   readonly billingInvoicesNotInErp: Finding[];
 }
 
-const RECORD_TYPES = ['customer', 'salesOrder', 'invoice', 'customerPayment'] as const;
 const REUPSERTABLE: ReadonlySet<string> = new Set(['customer', 'salesOrder']);
 
 /** Whole ERP amounts (a NetSuite total of 12.34) in minor units, without float drift. */
 const toMinor = (value: unknown): number | undefined =>
   typeof value === 'number' ? Math.round(value * 100) : undefined;
 
-const erpAmount = (type: Expectation['type'], record: Record<string, unknown>): number | undefined =>
+const erpAmount = (type: ErpRecordType, record: Record<string, unknown>): number | undefined =>
   type === 'customerPayment' ? toMinor(record.payment) : toMinor(record.total);
 
 /**
@@ -52,7 +55,7 @@ export const countErp = (
   if (!netsuite) throw new Error('the NetSuite twin is not running');
   const records: Record<string, number> = {};
   const perExternalId = new Map<string, number>();
-  for (const type of RECORD_TYPES) {
+  for (const type of ERP_RECORD_TYPES) {
     const all = netsuite.records(type);
     records[type] = all.length;
     for (const record of all) {
@@ -64,6 +67,8 @@ export const countErp = (
   const duplicates: Finding[] = [];
   const missing: Finding[] = [];
   const amountMismatches: Finding[] = [];
+  const wrongState: Finding[] = [];
+  const byKind: Record<string, { expected: number; holding: number }> = {};
   let found = 0;
   let writes = 0;
   let amountsChecked = 0;
@@ -74,11 +79,28 @@ export const countErp = (
       externalId: expected.externalId,
       problem,
     });
+    byKind[expected.type] ??= { expected: 0, holding: 0 };
+    const kind = byKind[expected.type] as { expected: number; holding: number };
+    kind.expected += 1;
+    const before = duplicates.length + missing.length + amountMismatches.length + wrongState.length;
+    const counted = () => {
+      if (duplicates.length + missing.length + amountMismatches.length + wrongState.length === before)
+        kind.holding += 1;
+    };
+    if (expected.type === 'salesOrderChange' || expected.type === 'dunningFlag') {
+      // A change of a record another expectation counts (the order, the CRM account), not a record.
+      const problem = expected.verify?.();
+      if (problem) wrongState.push(finding(problem));
+      else found += 1;
+      counted();
+      continue;
+    }
     const record = netsuite.getByExternalId(expected.type, expected.externalId);
     const written = netsuite.writeCount(expected.type, expected.externalId);
     writes += written;
     if (!record) {
       missing.push(finding(`no ${expected.type} with external id ${expected.externalId}`));
+      counted();
       continue;
     }
     found += 1;
@@ -97,6 +119,9 @@ export const countErp = (
           finding(`ERP amount ${String(amount)} ≠ billing ${expected.amountMinor} (minor units)`),
         );
     }
+    const problem = expected.verify?.();
+    if (problem) wrongState.push(finding(problem));
+    counted();
   }
   const billingInvoicesNotInErp: Finding[] = [];
   for (const invoice of runtime.stripe?.list('invoice') ?? []) {
@@ -120,6 +145,8 @@ export const countErp = (
     missing,
     amountMismatches,
     amountsChecked,
+    wrongState,
+    byKind,
   };
 };
 

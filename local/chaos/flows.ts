@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import type Stripe from 'stripe';
+import { ACCOUNT_FLAG_FIELDS, failedInvoice } from '../demo/dunning';
 import type { LocalRuntime } from '../runtime/runtime';
 import type { SeededRandom } from '../twins/common';
 import type { StripeSender } from './stripe-sender';
@@ -10,12 +12,43 @@ import type { StripeSender } from './stripe-sender';
  * end in. A flow that lands on main (dunning, credit notes, amendments) is added here as one more entry.
  */
 
-/** A record the ERP must hold exactly once when the run is over. */
+/** ERP record types the run counts, by external id. */
+export const ERP_RECORD_TYPES = [
+  'customer',
+  'salesOrder',
+  'invoice',
+  'customerPayment',
+  'creditMemo',
+] as const;
+export type ErpRecordType = (typeof ERP_RECORD_TYPES)[number];
+
+/**
+ * A record the ERP must hold exactly once when the run is over, or (`salesOrderChange`, `dunningFlag`)
+ * a change an existing record (an ERP sales order, a CRM account) must show; `verify` says what is
+ * still wrong, or nothing when it holds.
+ */
 export interface Expectation {
-  readonly type: 'customer' | 'salesOrder' | 'invoice' | 'customerPayment';
+  readonly type: ErpRecordType | 'salesOrderChange' | 'dunningFlag';
   readonly externalId: string;
-  /** The amount billing holds for it, in minor units (compared to the ERP's total to the cent). */
-  readonly amountMinor?: number;
+  /**
+   * The amount billing holds for it, in minor units (compared to the ERP's total to the cent). A sales
+   * order a later flow changes (an amendment, a seat change) drops it: the change's own check stands.
+   */
+  amountMinor?: number | undefined;
+  /** What else must hold (a memo voided, lines added or closed, a flag set or cleared), else why not. */
+  readonly verify?: () => string | undefined;
+  /** A Salesforce deal the saga will activate: later flows (amendments, dunning...) act on it. */
+  readonly deal?: { readonly opportunityId: string; readonly accountId: string };
+}
+
+/** A Salesforce deal quote-to-cash activated: a billing customer and subscription, an ERP sales order. */
+export interface ActivatedDeal {
+  readonly opportunityId: string;
+  readonly accountId: string;
+  readonly customerId: string;
+  readonly subscriptionId: string;
+  /** The sales order's expectation (a change of the order drops its amount check). */
+  readonly order: Expectation;
 }
 
 export interface FlowContext {
@@ -25,13 +58,19 @@ export interface FlowContext {
   /** Unique across runs of one runtime: the run's seed and the flow's number. */
   readonly tag: string;
   readonly catalog: SalesforceCatalog;
+  /** The official Stripe SDK against the twin (retrying its 5xx, as a caller would). */
+  readonly stripeApi: Stripe;
+  /** For a flow with `onActivatedDeal`: the deal it acts on (each deal takes one such flow). */
+  readonly deal?: ActivatedDeal | undefined;
 }
 
 export interface FlowType {
   readonly name: string;
   /** Relative share of the workload. */
   readonly weight: number;
-  start(context: FlowContext): Expectation[];
+  /** Acts on a deal quote-to-cash activated earlier in the run (picked only while one is free). */
+  readonly onActivatedDeal?: boolean;
+  start(context: FlowContext): Expectation[] | Promise<Expectation[]>;
 }
 
 export interface SalesforceCatalog {
@@ -79,7 +118,7 @@ const minor = (lines: { quantity: number; unitPrice: number }[]) =>
 
 const salesforceDealWon: FlowType = {
   name: 'salesforce.deal.won',
-  weight: 2,
+  weight: 3,
   start: ({ runtime, random, tag, catalog }) => {
     const org = runtime.salesforce;
     if (!org) throw new Error('the Salesforce twin is not running');
@@ -115,7 +154,12 @@ const salesforceDealWon: FlowType = {
     org.closeOpportunity(opportunityId);
     return [
       { type: 'customer', externalId: `salesforce-${accountId}` },
-      { type: 'salesOrder', externalId: `salesforce-${opportunityId}`, amountMinor: minor(lines) },
+      {
+        type: 'salesOrder',
+        externalId: `salesforce-${opportunityId}`,
+        amountMinor: minor(lines),
+        deal: { opportunityId, accountId },
+      },
     ];
   },
 };
@@ -246,12 +290,255 @@ const stripeInvoicePaid: FlowType = {
   },
 };
 
+interface OrderLine {
+  readonly line?: number;
+  readonly item?: { readonly id?: string };
+  readonly quantity?: number;
+  readonly rate?: number;
+  readonly isClosed?: boolean;
+  readonly custcol_revbridge_effective_date?: string;
+}
+
+const orderLines = (runtime: LocalRuntime, externalId: string): OrderLine[] =>
+  ((runtime.netsuite?.getByExternalId('salesOrder', externalId) as { item?: { items?: OrderLine[] } })?.item
+    ?.items ?? []) as OrderLine[];
+
+const describe = (lines: readonly OrderLine[]) =>
+  lines
+    .map(
+      (line) =>
+        `${line.item?.id ?? '?'}×${String(line.quantity)}${line.custcol_revbridge_effective_date ? ` from ${line.custcol_revbridge_effective_date}` : ''}${line.isClosed ? ' closed' : ''}`,
+    )
+    .join(', ');
+
+const requireDeal = (deal: ActivatedDeal | undefined): ActivatedDeal => {
+  if (!deal) throw new Error('no activated deal given');
+  return deal;
+};
+
+/** Open (not closed) units per ERP item: what the order still sells. */
+const openUnits = (lines: readonly OrderLine[]) => {
+  const units = new Map<string, number>();
+  for (const line of lines)
+    if (line.isClosed !== true)
+      units.set(line.item?.id ?? '?', (units.get(line.item?.id ?? '?') ?? 0) + (line.quantity ?? 0));
+  return units;
+};
+
+/** The ERP item of a seat (cdk.json's NetSuite item map: SEAT). */
+const SEAT_ITEM = '101';
+
+/**
+ * What the ERP sales order must show after a change: no line removed, and the open lines selling what
+ * the contract now holds: the seats before plus `added` (an amendment, a seat increase; the twin's
+ * order may add a dated line or close the old ones and add dated lines with the new quantities), or
+ * nothing at all (a cancellation closes every line).
+ */
+const orderChange = (
+  runtime: LocalRuntime,
+  deal: ActivatedDeal,
+  change: { added: number } | 'closed',
+): Expectation => {
+  const externalId = `salesforce-${deal.opportunityId}`;
+  const before = orderLines(runtime, externalId);
+  const sold = openUnits(before);
+  // The order's total changes with it: the change's own check replaces the amount check.
+  deal.order.amountMinor = undefined;
+  return {
+    type: 'salesOrderChange',
+    externalId,
+    verify: () => {
+      const after = orderLines(runtime, externalId);
+      if (after.length < before.length)
+        return `${after.length} lines, ${before.length} before: a line was removed (${describe(after)})`;
+      const selling = openUnits(after);
+      const expected =
+        change === 'closed'
+          ? new Map<string, number>()
+          : new Map([...sold, [SEAT_ITEM, (sold.get(SEAT_ITEM) ?? 0) + change.added]]);
+      const wrong = [...new Set([...selling.keys(), ...expected.keys()])].filter(
+        (item) => (selling.get(item) ?? 0) !== (expected.get(item) ?? 0),
+      );
+      return wrong.length === 0
+        ? undefined
+        : `open units ${wrong.map((item) => `${item}: ${selling.get(item) ?? 0} not ${expected.get(item) ?? 0}`).join(', ')} (${describe(after)})`;
+    },
+  };
+};
+
+/** An upsell won in Salesforce naming the activated deal (`Amended_Opportunity__c`): the amendment saga. */
+const salesforceAmendment: FlowType = {
+  name: 'salesforce.deal.amendment',
+  weight: 0.6,
+  onActivatedDeal: true,
+  start: ({ runtime, random, tag, catalog, deal: given }) => {
+    const deal = requireDeal(given);
+    const org = runtime.salesforce;
+    if (!org) throw new Error('the Salesforce twin is not running');
+    const seats = random.int(1, 20);
+    const expected = orderChange(runtime, deal, { added: seats });
+    const upsellId = org.createRecord('Opportunity', {
+      Name: `Chaos upsell ${tag}`,
+      AccountId: deal.accountId,
+      StageName: 'Negotiation/Review',
+      CloseDate: '2026-12-31',
+      CurrencyIsoCode: 'USD',
+      Amended_Opportunity__c: deal.opportunityId,
+    });
+    org.createRecord('OpportunityLineItem', {
+      OpportunityId: upsellId,
+      Product2Id: catalog.products.SEAT,
+      Quantity: seats,
+      UnitPrice: 25,
+    });
+    org.closeOpportunity(upsellId);
+    return [
+      {
+        ...expected,
+        verify: () =>
+          expected.verify?.() ??
+          (org.getRecord('Opportunity', upsellId)?.Revbridge_Status__c === 'Amended'
+            ? undefined
+            : `upsell ${upsellId} not shown Amended in Salesforce`),
+      },
+    ];
+  },
+};
+
+/** The activated subscription changed in Stripe: more seats (a dated order line) or canceled. */
+const stripeSubscriptionChange: FlowType = {
+  name: 'stripe.subscription.changed',
+  weight: 0.6,
+  onActivatedDeal: true,
+  start: async ({ runtime, random, stripeApi, deal: given }) => {
+    const deal = requireDeal(given);
+    if (random.next() < 0.5) {
+      const expected = orderChange(runtime, deal, 'closed');
+      await stripeApi.subscriptions.cancel(deal.subscriptionId);
+      return [expected];
+    }
+    const added = random.int(1, 10);
+    const subscription = await stripeApi.subscriptions.retrieve(deal.subscriptionId);
+    const seats = subscription.items.data.find((item) => item.price.lookup_key === 'seat_monthly_usd');
+    if (!seats) throw new Error(`subscription ${deal.subscriptionId} has no seat item`);
+    const expected = orderChange(runtime, deal, { added });
+    await stripeApi.subscriptions.update(deal.subscriptionId, {
+      items: [{ id: seats.id, quantity: (seats.quantity ?? 0) + added }],
+      proration_behavior: 'create_prorations',
+    });
+    return [expected];
+  },
+};
+
+/** A credit note on the activated subscription's first invoice: a credit memo, voided for half of them. */
+const stripeCreditNote: FlowType = {
+  name: 'stripe.credit_note',
+  weight: 0.6,
+  onActivatedDeal: true,
+  start: async ({ runtime, random, stripeApi, deal: given }) => {
+    const deal = requireDeal(given);
+    const invoice = (
+      await stripeApi.invoices.list({ subscription: deal.subscriptionId, limit: 10 })
+    ).data.find((candidate) => candidate.status === 'open' || candidate.status === 'paid');
+    const line = invoice?.lines.data.at(random.int(0, (invoice?.lines.data.length ?? 1) - 1));
+    if (!invoice?.id || !line?.id) throw new Error(`subscription ${deal.subscriptionId} has no invoice line`);
+    const note = await stripeApi.creditNotes.create({
+      invoice: invoice.id,
+      lines: [{ type: 'invoice_line_item', invoice_line_item: line.id, quantity: 1 }],
+      reason: 'order_change',
+    });
+    const voided = random.next() < 0.5;
+    if (voided) await stripeApi.creditNotes.voidCreditNote(note.id);
+    const netsuite = runtime.netsuite;
+    return [
+      {
+        type: 'creditMemo',
+        externalId: note.id,
+        // NetSuite zeroes a voided transaction's amounts: only a live memo's total is billing's.
+        ...(voided ? {} : { amountMinor: note.total }),
+        verify: () => {
+          const memo = netsuite?.getByExternalId('creditMemo', note.id);
+          if ((memo?.voided === true) !== voided) return voided ? 'memo not voided' : 'memo voided';
+          return undefined;
+        },
+      },
+    ];
+  },
+};
+
+/**
+ * A charge-automatically invoice of the activated customer whose card declines (the account is flagged
+ * with the amount, the attempt and the next retry); for half of them the customer then pays with
+ * another card (the flag is cleared, the payment applied in the ERP).
+ */
+const stripePaymentFailed: FlowType = {
+  name: 'stripe.invoice.payment_failed',
+  weight: 0.6,
+  onActivatedDeal: true,
+  start: async ({ runtime, random, stripeApi, deal: given }) => {
+    const deal = requireDeal(given);
+    const amount = random.int(1000, 90_000);
+    const recovers = random.next() < 0.5;
+    // The demo's failing invoice: charge automatically, finalized, the card declines (attempt 1).
+    const invoiceId = await failedInvoice(stripeApi, deal.customerId, amount);
+    const finalized = await stripeApi.invoices.retrieve(invoiceId);
+    const org = runtime.salesforce;
+    if (recovers) {
+      // The customer pays days later, not within the same second: once the account shows the flag.
+      // (Paid at once, the failure's CRM write can land after the clearing one: the account stays
+      // flagged with nothing due; a race of flag-dunning found by this run, see the report.)
+      const deadline = Date.now() + 120_000;
+      while (
+        org?.getRecord('Account', deal.accountId)?.Failed_Invoice_Id__c !== invoiceId &&
+        Date.now() < deadline
+      )
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      await stripeApi.invoices.pay(invoiceId, { payment_method: 'pm_card_visa' });
+    }
+    const flag: Expectation = {
+      type: 'dunningFlag',
+      externalId: deal.accountId,
+      verify: () => {
+        const account = org?.getRecord('Account', deal.accountId) ?? {};
+        const shown = ACCOUNT_FLAG_FIELDS.map((field) => account[field] ?? null);
+        if (recovers)
+          return shown.every((value) => value === null) ? undefined : `flag not cleared: ${shown.join(', ')}`;
+        return account.Failed_Invoice_Id__c === invoiceId &&
+          account.Payment_Attempts__c === 1 &&
+          account.Amount_Past_Due__c === finalized.amount_due / 100
+          ? undefined
+          : `flag not set for ${invoiceId}: ${shown.join(', ')}`;
+      },
+    };
+    const expectations: Expectation[] = [
+      { type: 'invoice', externalId: invoiceId, amountMinor: finalized.total },
+      flag,
+    ];
+    if (recovers) {
+      const paidInvoice = runtime.stripe?.get(invoiceId) as { payment_intent?: unknown } | undefined;
+      const intent = paidInvoice?.payment_intent;
+      const paymentId =
+        typeof intent === 'string' ? intent : (intent as { id?: string } | null | undefined)?.id;
+      expectations.push({
+        type: 'customerPayment',
+        externalId: paymentId ?? `${invoiceId}-payment`,
+        amountMinor: finalized.total,
+      });
+    }
+    return expectations;
+  },
+};
+
 /** Every flow type of the workload. Add a flow: one entry here. */
 export const FLOW_TYPES: readonly FlowType[] = [
   salesforceDealWon,
   hubspotDealWon,
   stripeInvoiceFinalized,
   stripeInvoicePaid,
+  salesforceAmendment,
+  stripeSubscriptionChange,
+  stripeCreditNote,
+  stripePaymentFailed,
 ];
 
 /** Picks a flow type by weight. */

@@ -2,13 +2,22 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import Stripe from 'stripe';
 import { listExceptions, redriveDeadLetterQueue, replayException } from '../../ops/queries';
 import { localSecrets } from '../config';
 import type { LocalRuntime } from '../runtime/runtime';
 import { type FaultInjector, SeededRandom } from '../twins/common';
 import { countErp, type ErpCount, refusedDeliveries } from './check';
 import { awsFaults, type ChaosFaults, DEFAULT_CHAOS_FAULTS, setTwinFaults, twinFaults } from './faults';
-import { type Expectation, FLOW_TYPES, type FlowType, pickFlow, salesforceCatalog } from './flows';
+import {
+  type ActivatedDeal,
+  type Expectation,
+  FLOW_TYPES,
+  type FlowContext,
+  type FlowType,
+  pickFlow,
+  salesforceCatalog,
+} from './flows';
 import { StripeSender } from './stripe-sender';
 
 export interface ChaosOptions {
@@ -52,6 +61,13 @@ export interface ChaosReport {
   readonly flowsPerSecond: number;
   readonly driverErrors: string[];
 }
+
+const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
+/** The process's memory (RSS counts the workers: Lambda environments, DynamoDB) and this thread's heap. */
+const memory = () => {
+  const { rss, heapUsed } = process.memoryUsage();
+  return `rss ${mb(rss)}, main heap ${mb(heapUsed)}`;
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -114,21 +130,91 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
   const catalog = salesforceCatalog(runtime);
   const netsuite = runtime.netsuite;
   if (!netsuite) throw new Error('the NetSuite twin is not running');
+  const stripeUrl = new URL(runtime.twins.get('stripe')?.url ?? 'http://missing');
+  // The driver calls Stripe as an integration would: the SDK retries the twin's 5xx (idempotency keys).
+  const stripeApi = new Stripe(localSecrets().stripeApiKey, {
+    host: stripeUrl.hostname,
+    port: Number(stripeUrl.port),
+    protocol: 'http',
+    maxNetworkRetries: 6,
+  });
+  const context = (random: SeededRandom, tag: string, deal?: ActivatedDeal): FlowContext => ({
+    runtime,
+    random,
+    stripe,
+    stripeApi,
+    tag,
+    catalog,
+    deal,
+  });
+  const org = runtime.salesforce;
+  /** Salesforce deals sent whose saga has not activated them yet, and those it has (free for a later flow). */
+  const candidates = new Map<string, Expectation>();
+  const activated: ActivatedDeal[] = [];
+  const promote = () => {
+    for (const [opportunityId, order] of candidates) {
+      const opportunity = org?.getRecord('Opportunity', opportunityId);
+      if (opportunity?.Revbridge_Status__c !== 'Activated') continue;
+      const customerId = opportunity.Billing_Customer_Id__c;
+      const subscriptionId = opportunity.Subscription_Id__c;
+      if (typeof customerId !== 'string' || typeof subscriptionId !== 'string' || !order.deal) continue;
+      if (!netsuite.getByExternalId('salesOrder', order.externalId)) continue;
+      candidates.delete(opportunityId);
+      activated.push({ opportunityId, accountId: order.deal.accountId, customerId, subscriptionId, order });
+    }
+  };
+  const holds = (e: Expectation) =>
+    (e.type === 'salesOrderChange' ||
+      e.type === 'dunningFlag' ||
+      netsuite.getByExternalId(e.type, e.externalId)) &&
+    (e.verify?.() ?? undefined) === undefined;
 
   // Warm-up, without faults and outside the count: one flow of each type, so the functions' execution
-  // environments exist before the faults start (a cold start on a loaded machine takes seconds).
-  const warmUp = types.flatMap((type) =>
-    type.start({
-      runtime,
-      random: new SeededRandom(seed),
-      stripe,
-      tag: `w${seed}_${type.name.replace(/\W/g, '')}`,
-      catalog,
-    }),
-  );
-  const warmDeadline = Date.now() + 120_000;
-  while (Date.now() < warmDeadline && warmUp.some((e) => !netsuite.getByExternalId(e.type, e.externalId)))
-    await sleep(100);
+  // environments exist before the faults start (a cold start on a loaded machine takes seconds). The
+  // flows on an activated deal warm up on deals won for them.
+  const warmTag = (type: FlowType) => `w${seed}_${type.name.replace(/\W/g, '')}`;
+  const warmUntil = async (expectations: readonly Expectation[]) => {
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline && !expectations.every(holds)) await sleep(100);
+  };
+  const dealTypes = types.filter((type) => type.onActivatedDeal);
+  const firstDeal = types.find((type) => type.name === 'salesforce.deal.won');
+  const warmDeals = firstDeal
+    ? dealTypes.map((type, i) =>
+        firstDeal.start(context(new SeededRandom(seed + i), `${warmTag(type)}_deal`)),
+      )
+    : [];
+  const warmUp = (
+    await Promise.all(
+      types
+        .filter((type) => !type.onActivatedDeal)
+        .map((type) => type.start(context(new SeededRandom(seed), warmTag(type)))),
+    )
+  ).flat();
+  await warmUntil([...warmUp, ...(warmDeals as Expectation[][]).flat()]);
+  const warmActivated = (warmDeals as Expectation[][]).flatMap((expectations) => {
+    const order = expectations.find((e) => e.deal);
+    const opportunity = order?.deal ? org?.getRecord('Opportunity', order.deal.opportunityId) : undefined;
+    if (!order?.deal || typeof opportunity?.Subscription_Id__c !== 'string') return [];
+    return [
+      {
+        opportunityId: order.deal.opportunityId,
+        accountId: order.deal.accountId,
+        customerId: String(opportunity.Billing_Customer_Id__c),
+        subscriptionId: opportunity.Subscription_Id__c,
+        order,
+      },
+    ];
+  });
+  const warmFollowUps = (
+    await Promise.all(
+      dealTypes.flatMap((type, i) => {
+        const deal = warmActivated[i];
+        return deal ? [type.start(context(new SeededRandom(seed), warmTag(type), deal))] : [];
+      }),
+    )
+  ).flat();
+  await warmUntil(warmFollowUps);
   log(`warmed up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const sendStarted = performance.now();
 
@@ -153,9 +239,13 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
 
   const expectations: (Expectation & { flow: string })[] = [];
   const pending = new Map<string, Expectation & { flow: string }>();
+  let promoted = 0;
   const sweep = () => {
-    for (const [key, expected] of pending)
-      if (netsuite.getByExternalId(expected.type, expected.externalId)) pending.delete(key);
+    for (const [key, expected] of pending) if (holds(expected)) pending.delete(key);
+    if (Date.now() - promoted > 250) {
+      promote();
+      promoted = Date.now();
+    }
   };
   const outstandingFlows = () => new Set([...pending.values()].map((e) => e.flow + e.externalId)).size;
 
@@ -187,28 +277,47 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
   let timeline: Promise<void> = Promise.resolve();
 
   const flowsSent: Record<string, number> = {};
+  const baseTypes = types.filter((type) => !type.onActivatedDeal);
+  /** Flows still calling a vendor's API (a Stripe flow's SDK calls), at most a few at once. */
+  const starting = new Set<Promise<void>>();
+  const record = (type: FlowType, tag: string, started: Expectation[] | Promise<Expectation[]>) => {
+    const add = (list: Expectation[]) => {
+      for (const expected of list) {
+        const entry = { ...expected, flow: type.name };
+        // A change of a deal's order drops the amount check of the order's own expectation (the entry).
+        if (expected.deal) candidates.set(expected.deal.opportunityId, entry);
+        expectations.push(entry);
+        pending.set(`${expected.type}:${expected.externalId}`, entry);
+      }
+      flowsSent[type.name] = (flowsSent[type.name] ?? 0) + 1;
+    };
+    const failed = (error: unknown) => {
+      driverErrors.push(`${type.name} ${tag}: ${error instanceof Error ? error.message : String(error)}`);
+    };
+    if (Array.isArray(started)) return add(started);
+    const running: Promise<void> = started.then(add, failed).finally(() => starting.delete(running));
+    starting.add(running);
+  };
   for (let n = 0; n < options.flows; n += 1) {
-    while (outstandingFlows() >= maxOutstanding) {
+    while (outstandingFlows() + starting.size >= maxOutstanding || starting.size >= 8) {
       await sleep(25);
       sweep();
     }
     if (n === Math.floor(options.flows / 4)) timeline = timeline.then(crash);
     if (n === Math.floor(options.flows / 2)) timeline = timeline.then(outage);
-    const type = pickFlow(random, types);
+    let type = pickFlow(random, types);
+    if (type.onActivatedDeal && activated.length === 0) type = pickFlow(random, baseTypes);
+    const deal = type.onActivatedDeal ? activated.shift() : undefined;
     const tag = `s${seed}_${n}`;
     try {
-      for (const expected of type.start({ runtime, random, stripe, tag, catalog })) {
-        const entry = { ...expected, flow: type.name };
-        expectations.push(entry);
-        pending.set(`${expected.type}:${expected.externalId}`, entry);
-      }
-      flowsSent[type.name] = (flowsSent[type.name] ?? 0) + 1;
+      record(type, tag, type.start(context(random, tag, deal)));
     } catch (error) {
       driverErrors.push(`${type.name} ${tag}: ${error instanceof Error ? error.message : String(error)}`);
     }
     if (n % 10 === 9) await sleep(0);
-    if ((n + 1) % 500 === 0) log(`${n + 1} flows sent, ${outstandingFlows()} outstanding`);
+    if ((n + 1) % 500 === 0) log(`${n + 1} flows sent, ${outstandingFlows()} outstanding, ${memory()}`);
   }
+  await Promise.all(starting);
   await timeline;
   const sentAt = performance.now();
   log(`${options.flows} flows sent in ${((sentAt - sendStarted) / 1000).toFixed(1)} s; settling`);
@@ -264,6 +373,8 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
     for (const table of runtime.tables.filter((name) => name.includes('Exceptions'))) {
       for (const exception of await listExceptions(documents, table)) {
         if (replayedIds.has(exception.exceptionId) && exception.status !== 'OPEN') continue;
+        // A dunning exception is the collections team's case for a failed payment, not a failure.
+        if (exception.flow === 'flag-dunning') continue;
         fail(`exception ${exception.flow} ${exception.code}`, exception.message);
         if (exception.status !== 'OPEN') continue;
         await replayException({ documents, events }, { exceptions: table, busName }, exception.exceptionId);
@@ -316,7 +427,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
   const erp = countErp(runtime, expectations);
   const rewritten = expectations.filter(
     (e) =>
-      netsuite.writeCount(e.type, e.externalId) > 1 && (e.type === 'customer' || e.type === 'salesOrder'),
+      (e.type === 'customer' || e.type === 'salesOrder') && netsuite.writeCount(e.type, e.externalId) > 1,
   ).length;
   const finished = performance.now();
   const flows = Object.values(flowsSent).reduce((sum, n) => sum + n, 0);
@@ -346,8 +457,19 @@ export const chaosFailed = (report: ChaosReport): boolean =>
   report.erp.duplicates.length > 0 ||
   report.erp.missing.length > 0 ||
   report.erp.amountMismatches.length > 0 ||
+  report.erp.wrongState.length > 0 ||
   report.erp.billingInvoicesNotInErp.length > 0 ||
   report.driverErrors.length > 0;
+
+const KIND_LABELS: Record<string, string> = {
+  customer: 'customers (one record each)',
+  salesOrder: 'sales orders (one record each)',
+  invoice: 'invoices (written once)',
+  customerPayment: 'payments (written once)',
+  creditMemo: 'credit memos (written once, voided as in billing)',
+  salesOrderChange: 'sales order lines changed (amend, seats, cancel)',
+  dunningFlag: 'dunning flags set or cleared (CRM account)',
+};
 
 /** The one report, as the CLI prints it. */
 export const formatReport = (report: ChaosReport): string => {
@@ -368,8 +490,11 @@ export const formatReport = (report: ChaosReport): string => {
       .join(', '),
   );
   row('expected ERP records', `${erp.found} of ${erp.expected} present, ${erp.expectedWrites} writes`);
+  for (const [kind, { expected, holding }] of Object.entries(erp.byKind))
+    row(`  ${KIND_LABELS[kind] ?? kind}`, `${holding} of ${expected} as expected`);
   row('duplicates (must be 0)', erp.duplicates.length);
   row('missing (must be 0)', erp.missing.length);
+  row('changes not shown (must be 0)', erp.wrongState.length);
   row('billing invoices not in the ERP (must be 0)', erp.billingInvoicesNotInErp.length);
   row(
     'amounts matching billing',
@@ -397,6 +522,7 @@ export const formatReport = (report: ChaosReport): string => {
     ...erp.duplicates,
     ...erp.missing,
     ...erp.amountMismatches,
+    ...erp.wrongState,
     ...erp.billingInvoicesNotInErp,
   ];
   if (problems.length > 0) lines.push('  problems:');
