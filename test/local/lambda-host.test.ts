@@ -36,7 +36,7 @@ const spec = (name: string, who: string, timeoutSeconds = 2): FunctionSpec => ({
 
 describe('the local Lambda host', () => {
   const lines: string[] = [];
-  const host = new LambdaHost([spec('alpha', 'A'), spec('beta', 'B'), spec('slow', 'S', 0.2)], {
+  const host = new LambdaHost([spec('alpha', 'A'), spec('beta', 'B'), spec('slow', 'S', 1.5)], {
     onOutput: (fn, output) => lines.push(...output.map((line) => `${fn.name}: ${line}`)),
   });
   afterAll(() => host.close());
@@ -70,7 +70,7 @@ describe('the local Lambda host', () => {
   });
 
   it('kills an invocation that outlives its timeout, and starts a fresh environment next time', async () => {
-    const outcome = await host.invoke('slow', { sleepMs: 2000 });
+    const outcome = await host.invoke('slow', { sleepMs: 20_000 });
     expect(outcome).toMatchObject({ ok: false, error: { errorType: 'Sandbox.Timedout' } });
     const next = await host.invoke('slow', {});
     expect(next.ok).toBe(true);
