@@ -33,7 +33,17 @@ export interface ErpCount {
   readonly billingInvoicesNotInErp: Finding[];
 }
 
-const REUPSERTABLE: ReadonlySet<string> = new Set(['customer', 'salesOrder']);
+const REUPSERTABLE: ReadonlySet<string> = new Set(['customer', 'salesOrder', 'customerPayment']);
+
+/**
+ * What a payment's apply list puts against invoices, in minor units: a payment upserted again
+ * (its consumer killed, or its idempotency record throttled, after the ERP write) replaces the list,
+ * so it must still apply its amount once.
+ */
+const appliedMinor = (record: Record<string, unknown>): number => {
+  const items = (record.apply as { items?: { amount?: unknown }[] } | undefined)?.items ?? [];
+  return items.reduce((sum, item) => sum + (toMinor(item.amount) ?? 0), 0);
+};
 
 /** Whole ERP amounts (a NetSuite total of 12.34) in minor units, without float drift. */
 const toMinor = (value: unknown): number | undefined =>
@@ -44,7 +54,7 @@ const erpAmount = (type: ErpRecordType, record: Record<string, unknown>): number
 
 /**
  * Counts straight from the NetSuite twin (the reconciliation flow is not on main yet): every expected
- * record present, one record per external id, invoices and payments written exactly once, and its
+ * record present, one record per external id, invoices written exactly once, payments applied once, and its
  * amount equal to billing's to the cent.
  */
 export const countErp = (
@@ -106,11 +116,21 @@ export const countErp = (
     found += 1;
     const copies = perExternalId.get(`${expected.type}:${expected.externalId}`) ?? 0;
     if (copies > 1) duplicates.push(finding(`${copies} records carry this external id`));
-    // An invoice or a payment is written once; a customer or a sales order may be upserted again (a
-    // retry after the write but before its link, a saga's undo then replay): still one record, counted
-    // as re-upserted in the report.
+    // An invoice is written once; a customer, a sales order or a payment may be upserted again by
+    // external id (a retry after the write but before its link or idempotency record, a saga's undo
+    // then replay): still one record, counted as re-upserted in the report. A payment upserted again
+    // must still apply its amount once.
     else if (written > 1 && !REUPSERTABLE.has(expected.type))
       duplicates.push(finding(`written ${written} times, must be once`));
+    else if (
+      written > 1 &&
+      expected.type === 'customerPayment' &&
+      expected.amountMinor !== undefined &&
+      appliedMinor(record) !== expected.amountMinor
+    )
+      duplicates.push(
+        finding(`upserted ${written} times and applies ${appliedMinor(record)}, not ${expected.amountMinor}`),
+      );
     if (expected.amountMinor !== undefined) {
       amountsChecked += 1;
       const amount = erpAmount(expected.type, record);

@@ -49,7 +49,7 @@ export interface ChaosReport {
   readonly flowsSent: Record<string, number>;
   readonly flows: number;
   readonly erp: ErpCount;
-  /** Expected records that were rewritten by an upsert (customers and sales orders may be; one record). */
+  /** Expected records that were rewritten by an upsert (customers, sales orders and payments may be; one record). */
   readonly rewritten: number;
   /** Faults injected, by where and kind. */
   readonly faultsInjected: Record<string, number>;
@@ -427,7 +427,8 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
   const erp = countErp(runtime, expectations);
   const rewritten = expectations.filter(
     (e) =>
-      (e.type === 'customer' || e.type === 'salesOrder') && netsuite.writeCount(e.type, e.externalId) > 1,
+      (e.type === 'customer' || e.type === 'salesOrder' || e.type === 'customerPayment') &&
+      netsuite.writeCount(e.type, e.externalId) > 1,
   ).length;
   const finished = performance.now();
   const flows = Object.values(flowsSent).reduce((sum, n) => sum + n, 0);
@@ -500,7 +501,10 @@ export const formatReport = (report: ChaosReport): string => {
     'amounts matching billing',
     `${erp.amountsChecked - erp.amountMismatches.length} of ${erp.amountsChecked} to the cent`,
   );
-  row('customers/orders re-upserted', `${report.rewritten} (same record, e.g. a saga undo then replay)`);
+  row(
+    'customers/orders/payments re-upserted',
+    `${report.rewritten} (same record, e.g. a saga undo then replay)`,
+  );
   row(
     'replayed after the run',
     `${report.replayed.exceptions} exceptions, ${report.replayed.redriven} dead letters, ${report.replayed.rounds} round(s)`,
