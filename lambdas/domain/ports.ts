@@ -1,5 +1,5 @@
 import type { Deal } from './deal';
-import type { CanonicalEvent, Invoice, Payment } from './events';
+import type { CanonicalEvent, CreditNote, Invoice, Payment } from './events';
 
 /**
  * The ports the flows work through: what a flow needs of the CRM, billing, the ERP, the links, the
@@ -87,6 +87,22 @@ export interface ErpLedger {
     applyTo: { readonly customerId: string; readonly invoiceId: string },
     subsidiaryId: string | undefined,
   ): Promise<string>;
+  /**
+   * A credit memo (external id = credit note id) created from the ERP invoice and applied to it for what
+   * the note took off the amount left to pay; a repeated upsert neither duplicates its lines nor applies
+   * it twice. `lineProducts` gives the products of the invoice lines the note credits (a credit note line
+   * names the invoice line, not its product); it is asked only when the ERP needs them.
+   */
+  upsertCreditMemo(
+    note: CreditNote,
+    lineProducts: () => Promise<ReadonlyMap<string, string | null>>,
+    applyTo: { readonly customerId: string; readonly invoiceId: string },
+    subsidiaryId: string | undefined,
+  ): Promise<string>;
+  /** The credit memo of a credit note (by its id as external id); `null` when the ERP has none. */
+  findCreditMemo(creditNoteId: string): Promise<{ readonly id: string; readonly voided: boolean } | null>;
+  /** Voids a credit memo by its ERP id (the finance-safe undo: it is never deleted). */
+  voidCreditMemo(erpCreditMemoId: string): Promise<void>;
 }
 
 // ---- Links ---------------------------------------------------------------------------------------

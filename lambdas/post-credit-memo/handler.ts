@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { erpFlowDeps } from '../adapters/erp-flow-deps';
+import { netSuiteCreditMemoLedger } from '../adapters/netsuite/erp-ledger';
 import { invoiceLineProducts } from '../adapters/stripe/invoice-lines';
 import { stripeApiKeyFrom, stripeSdk } from '../adapters/stripe/sdk';
 import { retryPolicyAwaiting } from '../shared/awaited-link';
@@ -17,9 +18,10 @@ const sdk = stripeSdk({
   baseUrl: env.STRIPE_API_BASE_URL,
   timeoutMs: env.STRIPE_TIMEOUT_MS,
 });
+const { netsuite, ...shared } = erpFlowDeps(env);
 const deps = {
-  ...erpFlowDeps(env),
-  mapping: env.NETSUITE_MAPPING,
+  ...shared,
+  erp: netSuiteCreditMemoLedger(netsuite, env.NETSUITE_MAPPING),
   invoiceLineProducts: invoiceLineProducts(sdk),
 };
 

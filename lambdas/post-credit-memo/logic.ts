@@ -1,8 +1,6 @@
-import type { NetSuiteClient } from '../adapters/netsuite/client';
-import { type NetSuiteMapping, toNetSuiteCreditMemo } from '../adapters/netsuite/map';
 import { type CanonicalEvent, type CreditMemoPosted, type CreditNote, followUpEvent } from '../domain/events';
-import type { EventPublisher, LinksRepository } from '../domain/ports';
-import { awaitLinked, awaitPostedInvoice, INVOICE_NOT_POSTED, withSubsidiary } from '../shared/awaited-link';
+import type { ErpLedger, EventPublisher, LinksRepository } from '../domain/ports';
+import { awaitLinked, awaitPostedInvoice, INVOICE_NOT_POSTED } from '../shared/awaited-link';
 import { PermanentError } from '../shared/errors';
 
 export const FLOW = 'post-credit-memo';
@@ -20,13 +18,12 @@ export const CREDIT_MEMO_NOT_POSTED = 'CreditMemoNotPostedYet';
 export type CreditNoteEvent = CanonicalEvent<'billing.credit_note.created' | 'billing.credit_note.voided'>;
 
 export interface PostCreditMemoDeps {
-  readonly netsuite: Pick<NetSuiteClient, 'upsert' | 'getByExternalId' | 'voidTransaction'>;
+  readonly erp: Pick<ErpLedger, 'upsertCreditMemo' | 'findCreditMemo' | 'voidCreditMemo'>;
   readonly links: LinksRepository;
   readonly publisher: EventPublisher;
-  readonly mapping: NetSuiteMapping;
   /**
    * The products of a billing invoice's lines, by line id: a credit note line names the invoice line it
-   * credits, not its product, and the product decides the ERP item.
+   * credits, not its product, and the product may decide the ERP item (the ERP side asks when it does).
    */
   readonly invoiceLineProducts: (invoiceId: string) => Promise<ReadonlyMap<string, string | null>>;
 }
@@ -67,14 +64,12 @@ const createMemo = async (
   const alreadyPosted = linkedMemoId !== undefined;
   let erpCreditMemoId = linkedMemoId;
   if (!erpCreditMemoId) {
-    const body = toNetSuiteCreditMemo(
+    erpCreditMemoId = await deps.erp.upsertCreditMemo(
       note,
-      await productsOf(note, deps),
+      () => deps.invoiceLineProducts(note.invoiceId),
       { customerId: erpCustomerId, invoiceId: erpInvoiceId },
-      withSubsidiary(deps.mapping, erpSubsidiaryId),
+      erpSubsidiaryId,
     );
-    // Replace, not append: a repeated upsert must neither duplicate the lines nor apply the memo twice.
-    erpCreditMemoId = await deps.netsuite.upsert('creditMemo', note.id, body, { replace: ['item', 'apply'] });
     await deps.links.record(creditNoteKey(note), 'netsuite', erpCreditMemoId, event.id);
   }
 
@@ -97,30 +92,20 @@ const voidMemo = async (
     CREDIT_MEMO_NOT_POSTED,
     `credit note ${note.id} has no ERP credit memo yet`,
   );
-  const memo = await deps.netsuite.getByExternalId('creditMemo', note.id);
+  const memo = await deps.erp.findCreditMemo(note.id);
   if (!memo) {
     // Linked, so revbridge created it: a memo gone from the ERP is for a person to look into.
     throw new PermanentError(`credit memo ${erpCreditMemoId} of credit note ${note.id} is not in the ERP`, {
       code: 'CreditMemoMissing',
     });
   }
-  const alreadyVoided = memo.voided === true;
-  if (!alreadyVoided) await deps.netsuite.voidTransaction('creditMemo', memo.id);
+  const alreadyVoided = memo.voided;
+  if (!alreadyVoided) await deps.erp.voidCreditMemo(memo.id);
 
   const voided = summary(note, memo.id, linkedInvoiceId ?? '', 0);
   await deps.publisher.publish([followUpEvent(event, 'erp.credit_memo.voided', 'netsuite', voided)]);
   return { outcome: 'voided', voided, alreadyVoided };
 };
-
-/** Only asks billing for the invoice's products when a line credits an invoice line and products map to items. */
-const productsOf = async (
-  note: CreditNote,
-  deps: PostCreditMemoDeps,
-): Promise<ReadonlyMap<string, string | null>> =>
-  note.lines.some((line) => line.invoiceLineId !== null) &&
-  Object.keys(deps.mapping.productItemIds).length > 0
-    ? deps.invoiceLineProducts(note.invoiceId)
-    : new Map();
 
 const summary = (
   note: CreditNote,

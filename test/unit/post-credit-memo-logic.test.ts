@@ -1,6 +1,7 @@
 import type { EventPublisher } from '../../lambdas/adapters/aws/event-publisher';
 import type { LinksRepository } from '../../lambdas/adapters/aws/links-repository';
 import type { NetSuiteRecord, WriteOptions } from '../../lambdas/adapters/netsuite/client';
+import { netSuiteCreditMemoLedger } from '../../lambdas/adapters/netsuite/erp-ledger';
 import type { CanonicalEvent } from '../../lambdas/domain/events';
 import { type PostCreditMemoDeps, postCreditMemo } from '../../lambdas/post-credit-memo/logic';
 import { retryPolicyAwaiting } from '../../lambdas/shared/awaited-link';
@@ -54,7 +55,7 @@ const world = () => {
       published.push(...events);
     },
   };
-  const netsuite: PostCreditMemoDeps['netsuite'] = {
+  const netsuite: Parameters<typeof netSuiteCreditMemoLedger>[0] = {
     async upsert(type, externalId, body, options) {
       fail();
       calls.push({ op: 'upsert', type, id: externalId, body, ...(options ? { options } : {}) });
@@ -74,10 +75,9 @@ const world = () => {
     },
   };
   const deps: PostCreditMemoDeps = {
-    netsuite,
+    erp: netSuiteCreditMemoLedger(netsuite, mapping),
     links: linksRepo,
     publisher,
-    mapping,
     invoiceLineProducts: async (invoiceId) => {
       productLookups.push(invoiceId);
       return new Map([['il_1Pgc74B7WZ01zgkWWh45tUBA', 'prod_seat']]);
@@ -89,6 +89,7 @@ const world = () => {
     links.set(`invoice#stripe#${event.data.invoiceId}->netsuite`, '501');
   };
   return {
+    netsuite,
     links,
     memos,
     calls,
@@ -187,7 +188,10 @@ describe('a billing credit note as an ERP credit memo', () => {
     const w = world();
     const event = created();
     w.invoicePosted(event);
-    await postCreditMemo(event, { ...w.deps, mapping: { ...mapping, productItemIds: {} } });
+    await postCreditMemo(event, {
+      ...w.deps,
+      erp: netSuiteCreditMemoLedger(w.netsuite, { ...mapping, productItemIds: {} }),
+    });
     expect(w.productLookups).toEqual([]);
   });
 

@@ -1,7 +1,13 @@
 import type { ErpLedger } from '../../domain/ports';
 import { withSubsidiary } from '../../shared/awaited-link';
 import type { NetSuiteClient } from './client';
-import { type NetSuiteMapping, toNetSuiteCustomer, toNetSuiteInvoice, toNetSuitePayment } from './map';
+import {
+  type NetSuiteMapping,
+  toNetSuiteCreditMemo,
+  toNetSuiteCustomer,
+  toNetSuiteInvoice,
+  toNetSuitePayment,
+} from './map';
 
 /**
  * The billing flows' ERP port on NetSuite's REST record API: every document upserted by its billing
@@ -25,7 +31,40 @@ export const netSuitePaymentLedger = (
     ),
 });
 
-export const netSuiteErpLedger = (client: Upsert, mapping: NetSuiteMapping): ErpLedger => ({
+type CreditMemoMethods = 'upsertCreditMemo' | 'findCreditMemo' | 'voidCreditMemo';
+
+/** Credit notes: the memos are upserted, and also read and voided. */
+export const netSuiteCreditMemoLedger = (
+  client: Pick<NetSuiteClient, 'upsert' | 'getByExternalId' | 'voidTransaction'>,
+  mapping: NetSuiteMapping,
+): Pick<ErpLedger, CreditMemoMethods> => ({
+  upsertCreditMemo: async (note, lineProducts, applyTo, subsidiaryId) => {
+    // The products only decide the item of a line that credits an invoice line, and only when some
+    // product maps to an item of its own: otherwise every line takes the default item, unasked.
+    const products =
+      note.lines.some((line) => line.invoiceLineId !== null) && Object.keys(mapping.productItemIds).length > 0
+        ? await lineProducts()
+        : new Map<string, string | null>();
+    return client.upsert(
+      'creditMemo',
+      note.id,
+      toNetSuiteCreditMemo(note, products, applyTo, withSubsidiary(mapping, subsidiaryId)),
+      // Replace, not append: a repeated upsert must neither duplicate the lines nor apply the memo twice.
+      { replace: ['item', 'apply'] },
+    );
+  },
+  findCreditMemo: async (creditNoteId) => {
+    const memo = await client.getByExternalId('creditMemo', creditNoteId);
+    return memo ? { id: memo.id, voided: memo.voided === true } : null;
+  },
+  voidCreditMemo: (erpCreditMemoId) => client.voidTransaction('creditMemo', erpCreditMemoId),
+});
+
+/** Invoices, their customers and payments: upserts only (credit memos: `netSuiteCreditMemoLedger`). */
+export const netSuiteErpLedger = (
+  client: Upsert,
+  mapping: NetSuiteMapping,
+): Omit<ErpLedger, CreditMemoMethods> => ({
   ...netSuitePaymentLedger(client, mapping),
   upsertBillingCustomer: (customer, currency, subsidiaryId) =>
     client.upsert(
