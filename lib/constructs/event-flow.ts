@@ -60,6 +60,7 @@ export interface FlowGraph {
  */
 export class FlowPlatform {
   private readonly collectedGraphs: FlowGraph[] = [];
+  private readonly collectedFlows: EventFlow[] = [];
 
   constructor(readonly props: FlowPlatformProps) {}
 
@@ -80,6 +81,16 @@ export class FlowPlatform {
 
   get graphs(): readonly FlowGraph[] {
     return [...this.collectedGraphs];
+  }
+
+  /** Every flow built on the platform so far, in the order they were made. */
+  get flows(): readonly EventFlow[] {
+    return [...this.collectedFlows];
+  }
+
+  /** @internal EventFlow's constructor: a flow counts itself in. */
+  registerFlow(flow: EventFlow): void {
+    this.collectedFlows.push(flow);
   }
 }
 
@@ -148,10 +159,16 @@ export class EventFlow extends Construct {
   readonly fn: RevbridgeFunction;
   readonly consumer: QueueConsumer;
   readonly alarms: readonly Alarm[];
+  /** Receives of a message before its queue moves it to the DLQ. */
+  readonly maxReceiveCount: number;
+  /** Whether the function calls NetSuite (its environment, credentials and leases). */
+  readonly callsNetSuite: boolean;
 
   constructor(scope: Construct, id: string, props: EventFlowProps) {
     super(scope, id);
     const platform = props.platform.props;
+    this.maxReceiveCount = props.maxReceiveCount ?? platform.queues.maxReceiveCount;
+    this.callsNetSuite = props.netsuite !== undefined;
     const environment: Record<string, string> = {};
     const secrets: Secret[] = [];
     const grantVendor = (access: {
@@ -182,7 +199,7 @@ export class EventFlow extends Construct {
     this.consumer = new QueueConsumer(this, 'Consumer', {
       fn: this.fn,
       description: props.description,
-      maxReceiveCount: props.maxReceiveCount ?? platform.queues.maxReceiveCount,
+      maxReceiveCount: this.maxReceiveCount,
       batchSize: platform.queues.batchSize,
       // A NetSuite flow may use the whole account while the others are idle: the leases, not the
       // queue's concurrency, keep all of them together within the limit. Twice the limit, because an
@@ -213,5 +230,6 @@ export class EventFlow extends Construct {
         ),
       });
     }
+    props.platform.registerFlow(this);
   }
 }

@@ -37,6 +37,9 @@ export interface RevbridgeStackProps extends StackProps {
  * the webhook routes, then the flows, one construct each, and the dashboard last.
  */
 export class RevbridgeStack extends Stack {
+  /** Every queue-consumer flow of the stack (the reconciliation's re-drive too), in the order made. */
+  readonly flows: readonly EventFlow[];
+
   constructor(scope: Construct, id: string, props: RevbridgeStackProps) {
     super(scope, id, props);
     const { config } = props;
@@ -410,6 +413,8 @@ export class RevbridgeStack extends Stack {
       salesforceOrgId: config.salesforce.orgId,
       hubspotWonStages: config.hubspot.wonStages,
     });
+
+    this.flows = platform.flows;
 
     // Last: the dashboard shows every alarm created above.
     new BusinessDashboard(this, 'Business', {

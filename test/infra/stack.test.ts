@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ConfigError, loadStageConfig } from '../../lib/config';
 import { devConfig, synthStack } from '../support/synth';
@@ -7,10 +8,19 @@ import { referencedIds } from '../support/template';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
-const { template, outdir } = synthStack();
+const { template, outdir, stack } = synthStack();
 const resources = template.toJSON().Resources as Resources;
 const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
 const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
+
+/** The stack's flows as the template names them: the logical ids of each one's function and queue. */
+const logicalIdIn = (construct: { node: { defaultChild?: unknown } }) =>
+  stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const flows = stack.flows.map((flow) => ({
+  flow,
+  fnId: logicalIdIn(flow.fn),
+  queueId: logicalIdIn(flow.consumer.queue),
+}));
 
 const logicalIdOf = (pathPart: string, type: string): string => {
   const match = ofType(type).find(([id]) => id.startsWith(pathPart));
@@ -35,14 +45,24 @@ describe('the revbridge stack', () => {
       expect(dlqIds.size).toBeGreaterThanOrEqual(2);
     });
 
+    const stageReceives = devConfig().queues.maxReceiveCount;
+    const receivesOfQueue = new Map(flows.map(({ queueId, flow }) => [queueId, flow.maxReceiveCount]));
+
+    it("finds every flow's queue in the template, some flows asking for more receives than the stage's", () => {
+      expect(flows.length).toBeGreaterThan(0);
+      for (const { queueId } of flows) expect(resources[queueId]?.Type).toBe('AWS::SQS::Queue');
+      expect(flows.filter(({ flow }) => flow.maxReceiveCount !== stageReceives).length).toBeGreaterThan(0);
+    });
+
     it.each(ofType('AWS::SQS::Queue').map(([id]) => id))(
       '%s is a DLQ or has one, with 14-day retention',
       (id) => {
         const queue = resources[id];
         const isDlq = dlqIds.has(id);
-        // Payments and credit notes may wait for their invoice (a void for its memo), so their queues
-        // allow 10 receives; the others the stage's 5.
-        const receives = /^(ApplyPayment|PostCreditMemo)Consumer/.test(id) ? 10 : 5;
+        // A flow that may wait for another flow's record (a payment or credit note for its invoice, a
+        // void for its memo) asks for 10 receives; the others have the stage's 5.
+        const receives = receivesOfQueue.get(id) ?? stageReceives;
+        expect([stageReceives, 10]).toContain(receives);
         if (!isDlq) expect(queue?.Properties?.RedrivePolicy).toMatchObject({ maxReceiveCount: receives });
         expect(queue?.Properties?.MessageRetentionPeriod).toBe(FOURTEEN_DAYS);
         expect(queue?.Properties?.SqsManagedSseEnabled).toBe(true);
@@ -194,13 +214,10 @@ describe('the revbridge stack', () => {
       })
       .filter((consumer) => consumer.callsNetSuite);
 
-    it('finds the queue consumers that call NetSuite', () => {
-      expect(netsuiteConsumers.map((consumer) => consumer.fnId?.replace(/Function.*$/, '')).sort()).toEqual([
-        'ApplyPayment',
-        'PostCreditMemo',
-        'PostInvoice',
-        'SyncSubscription',
-      ]);
+    it('finds the queue consumers that call NetSuite, and only the flows that say they do', () => {
+      const callers = flows.filter(({ flow }) => flow.callsNetSuite).map(({ fnId }) => fnId);
+      expect(callers.length).toBeGreaterThan(0);
+      expect(netsuiteConsumers.map((consumer) => consumer.fnId).sort()).toEqual(callers.sort());
     });
 
     it('drains every NetSuite queue with partial batch failures, able to use the whole account', () => {
