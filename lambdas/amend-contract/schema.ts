@@ -1,14 +1,7 @@
 import * as z from 'zod/mini';
 import { dealSchema } from '../domain/deal';
 import { ENV } from '../shared/contracts/env';
-import {
-  busEnv,
-  crmEnv,
-  exceptionsEnv,
-  linksEnv,
-  netsuiteEnv,
-  stripeApiEnv,
-} from '../shared/contracts/env-fields';
+import { sagaStepsEnv } from '../shared/contracts/env-fields';
 import {
   mappingEnvField,
   prorationBehaviorSchema,
@@ -29,12 +22,7 @@ export const STEPS = [
 export type Step = (typeof STEPS)[number];
 
 export const envSchema = z.object({
-  ...crmEnv,
-  ...busEnv,
-  ...linksEnv,
-  ...exceptionsEnv,
-  ...netsuiteEnv,
-  ...stripeApiEnv,
+  ...sagaStepsEnv,
   /** The quote-to-cash catalog: the amendment prices its lines and maps items to the ERP with it. */
   [ENV.QUOTE_TO_CASH_MAPPING]: mappingEnvField(quoteToCashMappingSchema),
   [ENV.AMENDMENT_PRORATION_BEHAVIOR]: prorationBehaviorSchema,

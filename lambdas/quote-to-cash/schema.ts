@@ -2,14 +2,7 @@ import * as z from 'zod/mini';
 import { dealSchema } from '../domain/deal';
 import { minorUnitsSchema } from '../domain/money';
 import { ENV } from '../shared/contracts/env';
-import {
-  busEnv,
-  crmEnv,
-  exceptionsEnv,
-  linksEnv,
-  netsuiteEnv,
-  stripeApiEnv,
-} from '../shared/contracts/env-fields';
+import { sagaStepsEnv } from '../shared/contracts/env-fields';
 import {
   mappingEnvField,
   netsuiteSagaMappingSchema,
@@ -39,12 +32,7 @@ export {
 } from '../shared/contracts/mappings';
 
 export const envSchema = z.object({
-  ...crmEnv,
-  ...busEnv,
-  ...linksEnv,
-  ...exceptionsEnv,
-  ...stripeApiEnv,
-  ...netsuiteEnv,
+  ...sagaStepsEnv,
   [ENV.QUOTE_TO_CASH_MAPPING]: mappingEnvField(quoteToCashMappingSchema),
   [ENV.NETSUITE_MAPPING]: mappingEnvField(netsuiteSagaMappingSchema),
 });

@@ -58,3 +58,16 @@ export const crmEnv = {
     z.string().check(z.regex(/^(company|deal)\.[A-Za-z0-9_]+$/, 'must be company.<name> or deal.<name>')),
   ),
 };
+
+/**
+ * A saga's steps function (the stack's `saga`): the CRMs, Stripe and NetSuite, with the links, the
+ * exceptions and the bus; each saga adds its own mappings.
+ */
+export const sagaStepsEnv = {
+  ...crmEnv,
+  ...busEnv,
+  ...linksEnv,
+  ...exceptionsEnv,
+  ...netsuiteEnv,
+  ...stripeApiEnv,
+};
