@@ -15,6 +15,7 @@ import type { CfnResource, CfnTemplate } from './template';
 
 /** An HTTP API's payload quota. https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+const BILLED_REQUEST_BYTES = 512 * 1024;
 
 interface Route {
   /** `POST`, or `ANY`. */
@@ -180,7 +181,12 @@ export class ApiServer {
       chunks.push(chunk as Buffer);
     }
     const requestId = `${randomBytes(12).toString('base64url')}=`;
-    this.meter?.add('apigateway.requests', 1, route.routeKey);
+    // An HTTP API bills a request per 512 KB of it. https://aws.amazon.com/api-gateway/pricing/
+    this.meter?.add(
+      'apigateway.requests',
+      Math.max(1, Math.ceil(size / BILLED_REQUEST_BYTES)),
+      route.routeKey,
+    );
     // No gateway segment on an HTTP API: the trace is the one the function's active tracing starts.
     this.meter?.add('xray.traces', 1, route.routeKey);
     const event = toProxyEvent(
