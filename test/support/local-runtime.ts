@@ -125,3 +125,19 @@ export const twinClients = (runtime: LocalRuntime) => {
     }),
   };
 };
+
+/**
+ * Waits until the runtime and what the twins send it are quiet: sagas ended, and the webhooks they made
+ * Stripe send (a subscription's first invoice) handled. `runtime.idle()` alone does not wait for the
+ * twins' webhooks, and one flush before it misses what a saga running during the flush makes Stripe
+ * send: passes repeat until one makes Stripe create no new event.
+ */
+export const settle = async (runtime: LocalRuntime): Promise<void> => {
+  for (;;) {
+    const events = runtime.stripe?.events().length ?? 0;
+    runtime.hubspot?.flushWebhooks();
+    await Promise.all([runtime.stripe?.flushWebhooks(), runtime.salesforce?.idle()]);
+    await runtime.idle();
+    if ((runtime.stripe?.events().length ?? 0) === events) return;
+  }
+};
