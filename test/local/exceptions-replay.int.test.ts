@@ -1,8 +1,15 @@
 import type { Connection } from 'jsforce';
 import type Stripe from 'stripe';
 import type { LocalRuntime } from '../../local/runtime/runtime';
-import { main } from '../../ops/cli';
-import { eventually, settle, startRuntime, twinClients } from '../support/local-runtime';
+import {
+  eventually,
+  revbridgeCli,
+  runtimeParts,
+  salesforceCatalog,
+  settle,
+  startRuntime,
+  twinClients,
+} from '../support/local-runtime';
 
 /**
  * "A replayed exception succeeds once its data is fixed", for a deal: a Salesforce deal whose account
@@ -19,26 +26,11 @@ let accountId = '';
 let dealId = '';
 
 const revbridge = async (...args: string[]) => {
-  let out = '';
-  let err = '';
-  const code = await main([...args, '--endpoint', runtime.awsUrl, '--json'], {
-    env: {},
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-    pollMs: 20,
-  });
+  const { code, out, err } = await revbridgeCli(runtime)(...args, '--json');
   if (code !== 0) throw new Error(`revbridge ${args.join(' ')} failed (${code}): ${err}`);
   return JSON.parse(out) as unknown;
 };
-
-const netsuite = () => {
-  if (!runtime.netsuite) throw new Error('the NetSuite twin is not running');
-  return runtime.netsuite;
-};
+const netsuite = () => runtimeParts(runtime).netsuite();
 const sagasOf = (id: string) =>
   runtime.stepFunctions.snapshot().executions.filter((e) => e.name.startsWith(`sf-${id}`));
 
@@ -62,20 +54,7 @@ const dealException = async () => {
 beforeAll(async () => {
   runtime = await startRuntime({ waitTimeScale: 0.05 });
   ({ salesforce, stripe } = twinClients(runtime));
-  const pricebook = (
-    await salesforce.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')
-  ).records[0]?.Id;
-  const product = await salesforce
-    .sobject('Product2')
-    .create({ Name: 'PLATFORM', ProductCode: 'PLATFORM', IsActive: true });
-  if (!product.success) throw new Error('product not created');
-  await salesforce.sobject('PricebookEntry').create({
-    Pricebook2Id: pricebook,
-    Product2Id: product.id,
-    UnitPrice: 100,
-    IsActive: true,
-    CurrencyIsoCode: 'USD',
-  });
+  const products = await salesforceCatalog(salesforce, ['PLATFORM']);
   // Bad data: the account has no billing street.
   const account = await salesforce.sobject('Account').create({
     Name: 'Umbrella',
@@ -100,7 +79,7 @@ beforeAll(async () => {
   dealId = deal.id;
   await salesforce
     .sobject('OpportunityLineItem')
-    .create({ OpportunityId: dealId, Product2Id: product.id, Quantity: 1, UnitPrice: 1200 });
+    .create({ OpportunityId: dealId, Product2Id: products.PLATFORM, Quantity: 1, UnitPrice: 1200 });
   await salesforce.sobject('Opportunity').update({ Id: dealId, StageName: 'Closed Won' });
   await eventually(() => sagasOf(dealId).length > 0, `the saga of ${dealId} to start`);
   await settle(runtime);

@@ -12,7 +12,14 @@ import {
   showException,
   trailOf,
 } from '../../ops/queries';
-import { eventually, settle, startRuntime, twinClients } from '../support/local-runtime';
+import {
+  eventually,
+  runtimeParts,
+  salesforceCatalog,
+  settle,
+  startRuntime,
+  twinClients,
+} from '../support/local-runtime';
 
 /**
  * Reconciliation's won-deal kinds in the local runtime: two deals won in the Salesforce twin and
@@ -26,33 +33,19 @@ let runtime: LocalRuntime;
 let salesforce: Connection;
 let stripe: Stripe;
 let clients: { documents: DynamoDBDocumentClient; events: EventBridgeClient };
-const products: Record<string, string> = {};
+let products: Record<string, string> = {};
+let parts: ReturnType<typeof runtimeParts>;
 
 beforeAll(async () => {
   runtime = await startRuntime({ waitTimeScale: 0.05 });
+  parts = runtimeParts(runtime);
   ({ salesforce, stripe } = twinClients(runtime));
   const common = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   clients = {
     documents: DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, endpoint: runtime.dynamoUrl })),
     events: new EventBridgeClient({ ...common, endpoint: runtime.awsUrl }),
   };
-  const pricebook = (
-    await salesforce.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')
-  ).records[0]?.Id;
-  for (const code of ['PLATFORM', 'SEAT']) {
-    const product = await salesforce
-      .sobject('Product2')
-      .create({ Name: code, ProductCode: code, IsActive: true });
-    if (!product.success) throw new Error(`product ${code} not created`);
-    products[code] = product.id;
-    await salesforce.sobject('PricebookEntry').create({
-      Pricebook2Id: pricebook,
-      Product2Id: product.id,
-      UnitPrice: 100,
-      IsActive: true,
-      CurrencyIsoCode: 'USD',
-    });
-  }
+  products = await salesforceCatalog(salesforce, ['PLATFORM', 'SEAT']);
 }, 30_000);
 
 afterAll(async () => {
@@ -61,30 +54,13 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-const netsuite = () => {
-  if (!runtime.netsuite) throw new Error('the NetSuite twin is not running');
-  return runtime.netsuite;
-};
 const stripeTwin = () => {
   if (!runtime.stripe) throw new Error('the Stripe twin is not running');
   return runtime.stripe;
 };
-const table = (part: string) => {
-  const name = runtime.tables.find((t) => t.includes(part));
-  if (!name) throw new Error(`no ${part} table`);
-  return name;
-};
-const busName = () => runtime.status().events.buses.find((bus) => bus.name !== 'default')?.name ?? '';
-const functionNamed = (logicalIdPrefix: string) => {
-  const fn = (runtime.status().functions as { name: string; logicalId: string }[]).find((f) =>
-    f.logicalId.startsWith(logicalIdPrefix),
-  );
-  if (!fn) throw new Error(`no function ${logicalIdPrefix}`);
-  return fn.name;
-};
 
 const reconcile = async (): Promise<ReconciliationResult> => {
-  const outcome = await runtime.lambda.invoke(functionNamed('ReconciliationFunction'), {
+  const outcome = await runtime.lambda.invoke(parts.functionNamed('ReconciliationFunction'), {
     from: new Date(Date.now() - 3_600_000).toISOString(),
     to: new Date(Date.now() + 60_000).toISOString(),
   });
@@ -92,7 +68,7 @@ const reconcile = async (): Promise<ReconciliationResult> => {
   return outcome.result as ReconciliationResult;
 };
 const reconcileExceptions = async (): Promise<ExceptionItem[]> =>
-  (await listExceptions(clients.documents, table('Exceptions'))).filter((e) => e.flow === 'reconcile');
+  (await listExceptions(clients.documents, parts.table('Exceptions'))).filter((e) => e.flow === 'reconcile');
 
 interface Activated {
   dealId: string;
@@ -156,7 +132,8 @@ const wonDeal = async (name: string): Promise<Activated> => {
 };
 
 const salesOrdersOf = (dealId: string) =>
-  netsuite()
+  parts
+    .netsuite()
     .records('salesOrder')
     .filter((order) => order.externalId === `salesforce-${dealId}`);
 const subscriptionsOf = async (customer: string) =>
@@ -184,7 +161,7 @@ describe('reconciling won deals in the local runtime', () => {
 
   it('finds a deal whose subscription and a deal whose sales order were removed behind its back, naming the deal, subscription and sales order', async () => {
     expect(stripeTwin().forceDeleteSubscription(lostSubscription.subscriptionId)).toBe(true);
-    expect(netsuite().forceDelete('salesOrder', lostSalesOrder.salesOrderId)).toBe(true);
+    expect(parts.netsuite().forceDelete('salesOrder', lostSalesOrder.salesOrderId)).toBe(true);
 
     const result = await reconcile();
     expect(result).toMatchObject({
@@ -199,7 +176,9 @@ describe('reconciling won deals in the local runtime', () => {
     ]);
     const byCode = async (code: string) => {
       const exception = exceptions.find((e) => e.code === code) as ExceptionItem;
-      return showException(clients.documents, table('Exceptions'), exception.exceptionId, { withData: true });
+      return showException(clients.documents, parts.table('Exceptions'), exception.exceptionId, {
+        withData: true,
+      });
     };
     const withoutSubscription = await byCode('DealWithoutSubscription');
     expect(withoutSubscription.message).toBe(
@@ -228,7 +207,11 @@ describe('reconciling won deals in the local runtime', () => {
     // The difference correlates with the deal: the deal's trail shows it.
     const trail = await trailOf(
       clients.documents,
-      { links: table('Links'), exceptions: table('Exceptions'), idempotency: table('Idempotency') },
+      {
+        links: parts.table('Links'),
+        exceptions: parts.table('Exceptions'),
+        idempotency: parts.table('Idempotency'),
+      },
       lostSalesOrder.dealId,
     );
     expect(trail.map((step) => `${step.kind} ${step.system} ${step.detail}`)).toEqual(
@@ -242,7 +225,7 @@ describe('reconciling won deals in the local runtime', () => {
       for (const exception of exceptions) {
         const replay = await replayException(
           clients,
-          { exceptions: table('Exceptions'), busName: busName() },
+          { exceptions: parts.table('Exceptions'), busName: parts.busName() },
           exception.exceptionId,
         );
         expect(replay.attempt).toBe(attempt);
@@ -290,7 +273,7 @@ describe('reconciling won deals in the local runtime', () => {
     expect(exceptions).toHaveLength(2);
     for (const exception of exceptions) {
       expect(
-        await showException(clients.documents, table('Exceptions'), exception.exceptionId),
+        await showException(clients.documents, parts.table('Exceptions'), exception.exceptionId),
       ).toMatchObject({ status: 'RESOLVED', resolvedBy: 'reconcile' });
     }
     // The alarm's metric: its latest value is what the last run left open.
