@@ -250,7 +250,7 @@ export const benchCost = async (assemblyDir: string): Promise<void> => {
     const other: ApiKind = api === 'rest' ? 'http' : 'rest';
     const otherTotal = total(costLines(withModeledLogs(invoiceUsage, prices), INVOICES, prices, other));
     info(
-      `the same requests behind an ${other.toUpperCase()} API instead of the ${api.toUpperCase()} API: $${otherTotal.toFixed(2)} per million (README, "Cost")`,
+      `the same requests behind ${other === 'rest' ? 'a' : 'an'} ${other.toUpperCase()} API instead of the ${api.toUpperCase()} API: $${otherTotal.toFixed(2)} per million (README, "Cost")`,
     );
     record(
       'invoice → ERP: AWS cost per million flows',

@@ -35,6 +35,9 @@ const handledOf = (item: Record<string, unknown>): HandledRecord | undefined => 
   return data && typeof data === 'object' && data.handled?.eventId ? data.handled : undefined;
 };
 
+/** How far down the revenue chain a system is: CRM, then billing, then the ERP. */
+const downstream = (system: string): number => (system === 'netsuite' ? 2 : system === 'stripe' ? 1 : 0);
+
 const linkParts = (link: Record<string, unknown>) => {
   const [entity = '', system = '', ...rest] = String(link.pk).split('#');
   return { entity, system, id: rest.join('#'), target: String(link.target), targetId: String(link.targetId) };
@@ -168,7 +171,9 @@ export const fullTrail = async (
 
   const steps: TrailStep[] = [];
   const ids = new Map<string, { entity: string; system: string; id: string }>();
-  // Each link is written in both directions: one step per pair.
+  // Each link is written in both directions: one step per pair, told the way the chain runs (CRM →
+  // billing → ERP). Which of the two items a scan returns first depends on their keys' hashes, so the
+  // first one seen would name the ERP in one run and billing in another.
   const pairs = new Set<string>();
   for (const item of links) {
     const link = linkParts(item);
@@ -178,6 +183,20 @@ export const fullTrail = async (
       system: link.system,
       id: link.id,
     });
+    if (downstream(link.target) < downstream(link.system)) {
+      const reverse = links.find((other) => {
+        const back = linkParts(other);
+        return (
+          back.entity === link.entity &&
+          back.system === link.target &&
+          back.id === link.targetId &&
+          back.target === link.system &&
+          back.targetId === link.id
+        );
+      });
+      // The chain's direction is in the table too: that item makes the step.
+      if (reverse) continue;
+    }
     const pair = [`${link.system}#${link.id}`, `${link.target}#${link.targetId}`].sort().join('|');
     if (pairs.has(pair)) continue;
     pairs.add(pair);

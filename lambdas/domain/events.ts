@@ -353,6 +353,15 @@ export const canonicalEventId = (
 export const busSource = (vendor: Vendor): string => `revbridge.${vendor}`;
 
 /**
+ * An exception's event replayed by an operator goes back on the bus as `<event id>-replay-<n>` (ops/
+ * exceptions.ts): the attempt `n`, or null when the event is not such a replay.
+ */
+export const replayAttemptOf = (eventId: string): number | null => {
+  const attempt = /-replay-(\d+)$/.exec(eventId)?.[1];
+  return attempt === undefined ? null : Number(attempt);
+};
+
+/**
  * An event revbridge emits because of another one: deterministic id (a retry emits the same event),
  * same correlation, causation = the cause's id. `account` names the emitter (a flow or a system).
  */

@@ -138,7 +138,9 @@ export const differenceEvent = (
   version: 1,
   occurredAt: now.toISOString(),
   source: { vendor: 'revbridge', account: FLOW, eventId: difference.differenceId },
-  correlationId: difference.billing?.id ?? difference.erp.id ?? difference.differenceId,
+  // A won deal's difference correlates with the deal (its saga's events do too), so `trail <deal id>`
+  // finds it even when the deal has no subscription or sales order at all.
+  correlationId: difference.crm?.id ?? difference.billing?.id ?? difference.erp.id ?? difference.differenceId,
   causationId: null,
   data: difference,
 });

@@ -2,7 +2,7 @@ import type { BillingReader } from '../adapters/stripe/billing-reader';
 import { mapStripeEvent, parseStripeEvent } from '../adapters/stripe/map';
 import { paymentExternalId } from '../apply-payment/logic';
 import type { Deal } from '../domain/deal';
-import { type CanonicalEvent, canonicalEventId } from '../domain/events';
+import { type CanonicalEvent, canonicalEventId, replayAttemptOf } from '../domain/events';
 import type { CrmClient, EventPublisher, LinkKey, LinksEraser } from '../domain/ports';
 import { type Difference, REDRIVABLE } from '../domain/reconciliation';
 import { shortHash } from '../reconcile/logic';
@@ -149,7 +149,7 @@ const redriveDeal = async (
   const deal = await deps.crm(ref.system).getDeal(ref.id);
   if (!deal) return { outcome: 'nothing-to-redrive', reason: `${ref.system} no longer has deal ${ref.id}` };
   if (!deal.isWon) return { outcome: 'nothing-to-redrive', reason: `deal ${ref.id} is not won any more` };
-  const attempt = /-replay-(\d+)$/.exec(replayed.id)?.[1] ?? shortHash(replayed.id);
+  const attempt = replayAttemptOf(replayed.id) ?? shortHash(replayed.id);
   const version = `${deal.version}~redrive-${attempt}`;
   const eventId = `redrive-${ref.system}-${ref.id}-${attempt}`;
   const account = deps.crmAccounts[ref.system];

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 
-/** API Gateway lower-cases nothing: header names arrive as the sender wrote them. */
+/** Header names are matched case-insensitively: an HTTP API lower-cases them, a REST API keeps the sender's. */
 export const header = (event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined => {
   const wanted = name.toLowerCase();
   for (const [key, value] of Object.entries(event.headers ?? {})) {
@@ -11,8 +11,8 @@ export const header = (event: Pick<APIGatewayProxyEvent, 'headers'>, name: strin
 };
 
 /**
- * The exact bytes the vendor sent. The webhook API declares every media type binary, so API Gateway
- * base64-encodes the body and no re-encoding can break a signature.
+ * The exact bytes the vendor sent. The webhook HTTP API passes a text body (JSON, XML) as UTF-8 text
+ * and base64-encodes any other, so decoding by `isBase64Encoded` gives back the signed bytes.
  */
 export const rawBody = (event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer =>
   event.body === null || event.body === undefined

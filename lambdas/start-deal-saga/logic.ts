@@ -1,5 +1,5 @@
 import type { CrmClient, Deal } from '../domain/deal';
-import type { CanonicalEvent } from '../domain/events';
+import { type CanonicalEvent, replayAttemptOf } from '../domain/events';
 import { executionName } from '../quote-to-cash/identity';
 
 export const FLOW = 'start-deal-saga';
@@ -17,7 +17,7 @@ export interface StartDealSagaDeps {
 
 export type StartDealSagaResult =
   | { outcome: 'started' | 'already-started'; executionName: string; saga?: 'amend-contract' }
-  | { outcome: 'ignored'; reason: 'not-found' | 'not-won' };
+  | { outcome: 'ignored'; reason: 'not-found' | 'not-won' | 'already-activated' };
 
 /**
  * Re-fetches a won deal from its CRM (the webhook may be stale or partial) and starts its saga: the
@@ -37,12 +37,22 @@ export const startDealSaga = async (
   if (!deal) return { outcome: 'ignored', reason: 'not-found' };
   // The CRM's current word wins over the webhook's: a deal reopened since is not activated.
   if (!deal.isWon) return { outcome: 'ignored', reason: 'not-won' };
-  const name = executionName({ crm, dealId }, version);
-  const input = JSON.stringify({ event, deal });
   if (deal.amends) {
-    const outcome = await deps.startAmendment(name, input);
+    const name = executionName({ crm, dealId }, version);
+    const outcome = await deps.startAmendment(name, JSON.stringify({ event, deal }));
     return { outcome, executionName: name, saga: 'amend-contract' };
   }
-  const outcome = await deps.startExecution(name, input);
+  // An operator's replay of the exception a failed saga opened (`exceptions replay`, once the data is
+  // fixed): the failed run's name is taken, so the replay runs under a version of its own (a new
+  // execution, new Stripe idempotency keys: a subscription the failed run canceled is not handed back).
+  // Once the deal is activated (the ids a saga writes back last are there), a replay has nothing to do.
+  const replay = replayAttemptOf(event.id);
+  if (replay !== null && deal.existing.subscriptionId !== null && deal.existing.salesOrderId !== null) {
+    return { outcome: 'ignored', reason: 'already-activated' };
+  }
+  const run =
+    replay === null ? event : { ...event, data: { ...event.data, version: `${version}~replay-${replay}` } };
+  const name = executionName({ crm, dealId }, run.data.version);
+  const outcome = await deps.startExecution(name, JSON.stringify({ event: run, deal }));
   return { outcome, executionName: name };
 };

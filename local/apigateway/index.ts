@@ -1,6 +1,7 @@
 export {
   type HeaderValues,
-  isBinaryMediaType,
+  type HttpApiProxyEvent,
+  isTextMediaType,
   type ProxyEventOptions,
   type ProxyRequest,
   type ProxyRoute,
@@ -10,7 +11,8 @@ export {
   fromProxyResult,
   type GatewayHttpResponse,
   internalServerError,
-  missingAuthenticationToken,
+  notFound,
   type ProxyResultOptions,
+  requestEntityTooLarge,
 } from './proxy-result';
 export { type RouteDefinition, type RouteMatch, RouteMatcher } from './route-matcher';

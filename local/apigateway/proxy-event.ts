@@ -1,9 +1,12 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 
 /**
- * Builds the event a REST API (v1) Lambda proxy integration passes to the function.
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format
+ * Builds the event an HTTP API (API Gateway v2) Lambda proxy integration with payload format 1.0
+ * passes to the function: the REST API's proxy event, with the HTTP API's differences (header names
+ * lower-cased, a repeated header or query key comma-joined in the single-value maps, `version`,
+ * no `resourceId`, the body's encoding decided by its content type).
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
  */
 
 export type HeaderValues = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -11,13 +14,13 @@ export type HeaderValues = Readonly<Record<string, string | readonly string[] | 
 export interface ProxyRequest {
   readonly method: string;
   /**
-   * The resource path as received, percent-encoded, without the stage and without the query
-   * string (e.g. `/webhooks/stripe`): what `event.path` holds.
+   * The path as received, percent-encoded, without the query string (e.g. `/webhooks/stripe`): what
+   * `event.path` holds. On a named stage (not `$default`) an HTTP API keeps the stage in it.
    */
   readonly path: string;
   /** Node's `req.headers`; used when `rawHeaders` is not given. */
   readonly headers: HeaderValues;
-  /** Node's `req.rawHeaders`: keeps the client's casing and repeated headers, as API Gateway does. */
+  /** Node's `req.rawHeaders`: keeps repeated headers in the client's order. */
   readonly rawHeaders?: readonly string[];
   readonly rawBody: Buffer;
   /** The raw query string (without `?`), `URLSearchParams`, or already-split values. */
@@ -27,17 +30,16 @@ export interface ProxyRequest {
 }
 
 export interface ProxyRoute {
-  /** The resource template, e.g. `/webhooks/{vendor}` or `/{proxy+}`. */
+  /** The route's path, e.g. `/webhooks/{vendor}` or `/{proxy+}`. */
   readonly resource: string;
   readonly pathParameters: Readonly<Record<string, string>> | null;
+  /** `$default`, or the stage's name. */
   readonly stage: string;
-  /** @default a random UUID */
+  /** @default a random id */
   readonly requestId?: string;
 }
 
 export interface ProxyEventOptions {
-  /** The API's `BinaryMediaTypes`; `~1` (CloudFormation's escaped `/`) is accepted. */
-  readonly binaryMediaTypes?: readonly string[];
   /** @default '000000000000' */
   readonly accountId?: string;
   /** @default 'local' */
@@ -47,30 +49,24 @@ export interface ProxyEventOptions {
   readonly now?: () => number;
 }
 
-/** `*` in a binary media type matches anything, e.g. `*\/*` or `image/*`. */
-const mediaTypePattern = (mediaType: string): RegExp => {
-  const normalized = mediaType.replaceAll('~1', '/').trim().toLowerCase();
-  const escaped = normalized.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*');
-  return new RegExp(`^${escaped}$`);
-};
+/**
+ * The content types an HTTP API passes to the function as UTF-8 text; any other body, or one without
+ * a Content-Type, arrives base64-encoded (`isBase64Encoded: true`). HTTP APIs have no binary media
+ * types setting. https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads
+ */
+const TEXT_MEDIA_TYPE = /^(text\/[^;]+|application\/(json|[^;]+\+json|xml|[^;]+\+xml|javascript))$/;
 
-/** Whether a Content-Type (or Accept) value is one of the API's binary media types. */
-export const isBinaryMediaType = (
-  contentType: string | undefined,
-  binaryMediaTypes: readonly string[],
-): boolean => {
-  if (!contentType) return false;
-  const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  return (
-    mediaType.length > 0 && binaryMediaTypes.some((pattern) => mediaTypePattern(pattern).test(mediaType))
-  );
+/** Whether an HTTP API passes a body of this Content-Type as text. */
+export const isTextMediaType = (contentType: string | undefined): boolean => {
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return TEXT_MEDIA_TYPE.test(mediaType);
 };
 
 const headerPairs = (request: ProxyRequest): [string, string][] => {
   if (request.rawHeaders) {
     const pairs: [string, string][] = [];
     for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
-      pairs.push([request.rawHeaders[i] ?? '', request.rawHeaders[i + 1] ?? '']);
+      pairs.push([(request.rawHeaders[i] ?? '').toLowerCase(), request.rawHeaders[i + 1] ?? '']);
     }
     return pairs;
   }
@@ -78,14 +74,13 @@ const headerPairs = (request: ProxyRequest): [string, string][] => {
     value === undefined
       ? []
       : typeof value === 'string'
-        ? [[name, value]]
-        : value.map((v): [string, string] => [name, v]),
+        ? [[name.toLowerCase(), value]]
+        : value.map((v): [string, string] => [name.toLowerCase(), v]),
   );
 };
 
 /**
- * REST APIs URL-decode query string values (a `+` arrives as a space), as `URLSearchParams` does.
- * The single-value map keeps the last value of a repeated key.
+ * Query string values arrive URL-decoded (a `+` as a space), as `URLSearchParams` decodes them.
  */
 const queryPairs = (query: ProxyRequest['query']): [string, string][] => {
   if (typeof query === 'string')
@@ -105,7 +100,8 @@ const group = (pairs: readonly [string, string][]) => {
   const single: Record<string, string> = {};
   const multi: Record<string, string[]> = {};
   for (const [name, value] of pairs) {
-    single[name] = value;
+    // Payload format 1.0 on an HTTP API: a repeated name's values comma-joined (the REST API kept the last).
+    single[name] = single[name] === undefined ? value : `${single[name]},${value}`;
     const values = multi[name] ?? [];
     values.push(value);
     multi[name] = values;
@@ -126,34 +122,38 @@ const traceId = (epochMs: number): string =>
   `Root=1-${Math.floor(epochMs / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
 
 const findHeader = (pairs: readonly [string, string][], name: string): string | undefined =>
-  pairs.findLast(([key]) => key.toLowerCase() === name)?.[1];
+  pairs.findLast(([key]) => key === name)?.[1];
+
+/** The REST API's proxy event, as an HTTP API sends it with payload format 1.0. */
+export type HttpApiProxyEvent = APIGatewayProxyEvent & { readonly version: '1.0' };
 
 export const toProxyEvent = (
   request: ProxyRequest,
   route: ProxyRoute,
   options: ProxyEventOptions = {},
-): APIGatewayProxyEvent => {
+): HttpApiProxyEvent => {
   const now = (options.now ?? Date.now)();
   const sourceIp = request.sourceIp ?? '127.0.0.1';
   const pairs = headerPairs(request);
   // Headers API Gateway adds on the way in, unless the client already sent them.
   const added: [string, string][] = [
-    ['X-Amzn-Trace-Id', traceId(now)],
-    ['X-Forwarded-For', sourceIp],
-    ['X-Forwarded-Port', '443'],
-    ['X-Forwarded-Proto', 'https'],
+    ['x-amzn-trace-id', traceId(now)],
+    ['x-forwarded-for', sourceIp],
+    ['x-forwarded-port', '443'],
+    ['x-forwarded-proto', 'https'],
   ];
   for (const [name, value] of added) {
-    if (findHeader(pairs, name.toLowerCase()) === undefined) pairs.push([name, value]);
+    if (findHeader(pairs, name) === undefined) pairs.push([name, value]);
   }
   const headers = group(pairs);
   const query = group(queryPairs(request.query));
   const contentType = findHeader(pairs, 'content-type');
-  const binary = isBinaryMediaType(contentType, options.binaryMediaTypes ?? []);
+  const binary = !isTextMediaType(contentType);
   const hasBody = request.rawBody.length > 0;
-  const requestId = route.requestId ?? randomUUID();
+  const requestId = route.requestId ?? `${randomBytes(12).toString('base64url')}=`;
   const method = request.method.toUpperCase();
   return {
+    version: '1.0',
     resource: route.resource,
     path: request.path,
     httpMethod: method,
@@ -167,12 +167,13 @@ export const toProxyEvent = (
         : null,
     stageVariables: options.stageVariables ? { ...options.stageVariables } : null,
     requestContext: {
-      resourceId: randomBytes(3).toString('hex'),
+      // An HTTP API has routes, not REST resources: the field is there, null.
+      resourceId: null as unknown as string,
       resourcePath: route.resource,
       httpMethod: method,
       extendedRequestId: randomBytes(8).toString('base64url'),
       requestTime: clfTime(now),
-      path: `/${route.stage}${request.path}`,
+      path: request.path,
       accountId: options.accountId ?? '000000000000',
       protocol: 'HTTP/1.1',
       stage: route.stage,
@@ -192,16 +193,16 @@ export const toProxyEvent = (
         userArn: null,
         userAgent: findHeader(pairs, 'user-agent') ?? null,
         user: null,
+        // Not in an HTTP API's identity (no API keys); null here for the shared REST/HTTP event type.
         apiKey: null,
         apiKeyId: null,
         clientCert: null,
       },
       domainName: `${options.apiId ?? 'local'}.execute-api.localhost`,
       apiId: options.apiId ?? 'local',
-      authorizer: null,
+      authorizer: { claims: null, scopes: null },
     },
-    // With a binary media type the gateway base64-encodes the payload; otherwise it passes UTF-8 text.
-    // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html
+    // A text type passes as UTF-8 text; anything else base64-encoded (see TEXT_MEDIA_TYPE).
     body: hasBody ? request.rawBody.toString(binary ? 'base64' : 'utf8') : null,
     isBase64Encoded: hasBody && binary,
   };

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { isBinaryMediaType } from './proxy-event';
+import { randomBytes } from 'node:crypto';
 
 /**
- * Turns what a proxy-integrated Lambda returned into the HTTP response API Gateway (REST, v1)
- * sends, or into the 502 it sends when the result is malformed.
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-output-format
+ * Turns what a proxy-integrated Lambda returned (payload format 1.0) into the HTTP response an HTTP
+ * API (API Gateway v2) sends, or into the 500 it sends when the function failed or its result is
+ * malformed.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html#http-api-develop-integrations-lambda.response
  */
 
 export interface GatewayHttpResponse {
@@ -17,21 +17,21 @@ export interface GatewayHttpResponse {
 }
 
 export interface ProxyResultOptions {
-  /** The API's `BinaryMediaTypes`; with `accept` they decide whether a base64 body is decoded. */
-  readonly binaryMediaTypes?: readonly string[];
-  /** The request's Accept header: API Gateway looks at its first media type. */
-  readonly accept?: string;
-  /** @default a random UUID */
+  /** @default a random id */
   readonly requestId?: string;
 }
 
-/** The fields a proxy result may have; REST APIs reject anything else as malformed. */
+const newRequestId = (): string => `${randomBytes(12).toString('base64url')}=`;
+
+/**
+ * The fields of format 1.0's response. Anything else is refused as malformed here, as the REST API
+ * refuses it: stricter than needed if the HTTP API ignores extra fields, never looser.
+ */
 const ALLOWED_KEYS = new Set(['statusCode', 'headers', 'multiValueHeaders', 'body', 'isBase64Encoded']);
 
 const gatewayResponse = (
   statusCode: number,
   message: string,
-  errorType: string,
   requestId: string,
   gatewayError: string,
 ): GatewayHttpResponse => {
@@ -41,27 +41,26 @@ const gatewayResponse = (
     headers: {
       'Content-Type': 'application/json',
       'Content-Length': String(body.length),
-      'x-amzn-RequestId': requestId,
-      'x-amzn-ErrorType': errorType,
+      'apigw-requestid': requestId,
     },
     body,
     gatewayError,
   };
 };
 
-/** What API Gateway answers when the integration fails or returns a malformed result. */
-export const internalServerError = (reason: string, requestId: string = randomUUID()): GatewayHttpResponse =>
-  gatewayResponse(502, 'Internal server error', 'InternalServerErrorException', requestId, reason);
+/** What an HTTP API answers when the function fails or returns a malformed result. */
+export const internalServerError = (
+  reason: string,
+  requestId: string = newRequestId(),
+): GatewayHttpResponse => gatewayResponse(500, 'Internal Server Error', requestId, reason);
 
-/** What a REST API answers for a path or method it has no resource for. */
-export const missingAuthenticationToken = (requestId: string = randomUUID()): GatewayHttpResponse =>
-  gatewayResponse(
-    403,
-    'Missing Authentication Token',
-    'MissingAuthenticationTokenException',
-    requestId,
-    'no route',
-  );
+/** What an HTTP API answers for a method and path no route matches. */
+export const notFound = (requestId: string = newRequestId()): GatewayHttpResponse =>
+  gatewayResponse(404, 'Not Found', requestId, 'no route');
+
+/** What an HTTP API answers for a body over its 10 MB payload quota. */
+export const requestEntityTooLarge = (requestId: string = newRequestId()): GatewayHttpResponse =>
+  gatewayResponse(413, 'Request Entity Too Large', requestId, 'payload over the quota');
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -123,7 +122,7 @@ const headerValue = (headers: Map<string, string[]>, name: string): string | und
 };
 
 export const fromProxyResult = (result: unknown, options: ProxyResultOptions = {}): GatewayHttpResponse => {
-  const requestId = options.requestId ?? randomUUID();
+  const requestId = options.requestId ?? newRequestId();
   try {
     if (!isRecord(result)) throw new Malformed('the result is not an object');
     const unexpected = Object.keys(result).filter((key) => !ALLOWED_KEYS.has(key));
@@ -137,17 +136,14 @@ export const fromProxyResult = (result: unknown, options: ProxyResultOptions = {
     }
     const headers = mergeHeaders(result.headers, result.multiValueHeaders);
     const text = typeof result.body === 'string' ? result.body : '';
-    // A base64 body is decoded only when the client's first Accept type is a binary media type.
-    // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html
-    const firstAccept = options.accept?.split(',')[0];
-    const decode =
-      result.isBase64Encoded === true && isBinaryMediaType(firstAccept, options.binaryMediaTypes ?? []);
-    const body = decode ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
-    // REST APIs answer application/json when the function sets no Content-Type.
+    // An HTTP API has no binary media types: a base64 body is always decoded.
+    const body = result.isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
+    // As the REST API does, application/json when the function sets no Content-Type (the ingest
+    // functions always set one).
     if (headerValue(headers, 'content-type') === undefined) headers.set('Content-Type', ['application/json']);
     for (const name of [...headers.keys()]) if (name.toLowerCase() === 'content-length') headers.delete(name);
     headers.set('Content-Length', [String(body.length)]);
-    headers.set('x-amzn-RequestId', [requestId]);
+    headers.set('apigw-requestid', [requestId]);
     const out: Record<string, string | string[]> = {};
     for (const [name, values] of headers) out[name] = values.length === 1 ? (values[0] ?? '') : values;
     return { statusCode, headers: out, body };

@@ -1,13 +1,14 @@
 /**
- * Chooses the REST API resource and method for a request path, as API Gateway does: literal path
- * parts win over `{param}`, which wins over a greedy `{proxy+}`; a method wins over `ANY`.
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-settings-method-request.html#setup-method-resources
+ * Chooses an HTTP API's route for a request (route keys `POST /webhooks/{vendor}`, `ANY /{proxy+}`),
+ * the most specific first, as API Gateway does: literal path parts win over `{param}`, which wins over
+ * a greedy `{proxy+}`; a method wins over `ANY`. The `$default` route, when there is one, is the
+ * caller's fallback. https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html#http-api-develop-routes.evaluation
  */
 
 export interface RouteDefinition {
   /** HTTP method or `ANY`. */
   readonly method: string;
-  /** Resource template, e.g. `/webhooks/{vendor}`, `/{proxy+}`, `/`. */
+  /** The route key's path, e.g. `/webhooks/{vendor}`, `/{proxy+}`, `/`. */
   readonly resource: string;
 }
 
@@ -78,7 +79,7 @@ export class RouteMatcher<T extends RouteDefinition> {
       .sort((a, b) => compareSpecificity(a.parts, b.parts));
   }
 
-  /** The best route for the request, or `undefined` (a REST API then answers 403 Missing Authentication Token). */
+  /** The best route for the request, or `undefined` (an HTTP API then answers 404 Not Found). */
   match(method: string, path: string): RouteMatch<T> | undefined {
     const wanted = method.toUpperCase();
     const pathSegments = segments(path);

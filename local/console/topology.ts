@@ -38,29 +38,17 @@ export const buildTopology = (
   resources: readonly [string, CfnResource][],
   resolve: (value: unknown, where: string) => unknown,
   physicalName: (logicalId: string) => string,
+  /** The HTTP API's routes, as local/runtime/api-server.ts reads them from the template. */
+  apiRoutes: readonly { method: string; resource: string; functionName: string }[],
 ): Topology => {
   const ofType = (type: string) => resources.filter(([, resource]) => resource.Type === type);
   const props = (id: string, resource: CfnResource) =>
     (resolve(resource.Properties ?? {}, `${id}.Properties`) ?? {}) as Record<string, unknown>;
-  const byId = new Map(resources);
-
-  const pathOf = (resourceId: unknown): string => {
-    const id = (resourceId as { Ref?: string } | undefined)?.Ref;
-    const resource = id ? byId.get(id) : undefined;
-    if (!id || resource?.Type !== 'AWS::ApiGateway::Resource') return '';
-    return `${pathOf(resource.Properties?.ParentId)}/${String(resource.Properties?.PathPart)}`;
-  };
-  const routes = ofType('AWS::ApiGateway::Method').map(([, resource]) => {
-    const uri = JSON.stringify(resource.Properties?.Integration ?? {});
-    const fn = resources.find(
-      ([id, candidate]) => candidate.Type === 'AWS::Lambda::Function' && uri.includes(`"${id}"`),
-    );
-    return {
-      method: String(resource.Properties?.HttpMethod),
-      path: pathOf(resource.Properties?.ResourceId) || '/',
-      functionName: fn ? physicalName(fn[0]) : '?',
-    };
-  });
+  const routes = apiRoutes.map((route) => ({
+    method: route.method,
+    path: route.resource,
+    functionName: route.functionName,
+  }));
 
   const rules = ofType('AWS::Events::Rule').map(([id, resource]) => {
     const p = props(id, resource);

@@ -1,24 +1,29 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   fromProxyResult,
   internalServerError,
-  missingAuthenticationToken,
+  notFound,
   RouteMatcher,
+  requestEntityTooLarge,
   toProxyEvent,
 } from '../apigateway';
 import type { BillingMeter } from '../aws/billing-meter';
 import type { PhysicalResource } from './intrinsics';
 import type { LambdaHost } from './lambda-host';
-import type { CfnTemplate } from './template';
+import type { CfnResource, CfnTemplate } from './template';
 
-/** API Gateway's own payload limit for REST APIs. https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html */
+/** An HTTP API's payload quota. https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+const BILLED_REQUEST_BYTES = 512 * 1024;
 
 interface Route {
+  /** `POST`, or `ANY`. */
   readonly method: string;
   /** `/webhooks/stripe`, with `{param}` and `{proxy+}` segments as declared. */
   readonly resource: string;
+  /** The route key as the template gives it (`POST /webhooks/stripe`), for the billing lines. */
+  readonly routeKey: string;
   readonly functionName: string;
 }
 
@@ -32,9 +37,11 @@ const ref = (value: unknown): string | undefined => {
   return undefined;
 };
 
-/** The Lambda function an AWS_PROXY integration URI points at (`...functions/<arn>/invocations`). */
-const integrationFunction = (uri: unknown): string | undefined => {
-  const parts = (uri as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join']?.[1] ?? [];
+/** The resource a value names: `{Ref}`, `{Fn::GetAtt}`, or the first resource inside an `Fn::Join`. */
+const referenced = (value: unknown): string | undefined => {
+  const direct = ref(value);
+  if (direct) return direct;
+  const parts = (value as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join']?.[1] ?? [];
   for (const part of parts) {
     const id = ref(part);
     if (id && !id.startsWith('AWS::')) return id;
@@ -42,12 +49,81 @@ const integrationFunction = (uri: unknown): string | undefined => {
   return undefined;
 };
 
-/** Routes from the template's REST API resources and methods; requests become proxy events. */
+export interface HttpApiRoutes {
+  readonly routes: Route[];
+  /** The `$default` route, taken when no other route matches. */
+  readonly fallback: Route | undefined;
+  /** `$default`, or a named stage whose name prefixes every path. */
+  readonly stage: string;
+}
+
+/**
+ * The HTTP API's routes from the template (`AWS::ApiGatewayV2::Route`s and the Lambda proxy
+ * integrations they target). Only what the stack uses is emulated, and anything else is an error
+ * naming the resource: a Lambda proxy integration with payload format 1.0, one API, one stage.
+ */
+export const httpApiRoutes = (
+  template: CfnTemplate,
+  physical: ReadonlyMap<string, PhysicalResource>,
+): HttpApiRoutes => {
+  const entries = Object.entries(template.Resources);
+  const ofType = (type: string) => entries.filter(([, resource]) => resource.Type === type);
+  const apis = ofType('AWS::ApiGatewayV2::Api');
+  if (apis.length > 1) throw new Error(`${apis.length} HTTP APIs: the local runtime serves one`);
+  for (const [id, api] of apis) {
+    if (api.Properties?.ProtocolType !== 'HTTP')
+      throw new Error(`API ${id}: only HTTP APIs are emulated locally`);
+  }
+  const stages = ofType('AWS::ApiGatewayV2::Stage');
+  if (stages.length > 1) throw new Error(`${stages.length} stages: the local runtime serves one`);
+  const stage = String(stages[0]?.[1].Properties?.StageName ?? '$default');
+
+  const integrationFunction = (id: string, target: unknown): string => {
+    const integrationId = referenced(target);
+    const integration: CfnResource | undefined = integrationId
+      ? template.Resources[integrationId]
+      : undefined;
+    const props = integration?.Properties ?? {};
+    const functionLogicalId = referenced(props.IntegrationUri);
+    if (
+      integration?.Type !== 'AWS::ApiGatewayV2::Integration' ||
+      props.IntegrationType !== 'AWS_PROXY' ||
+      !functionLogicalId ||
+      template.Resources[functionLogicalId]?.Type !== 'AWS::Lambda::Function'
+    ) {
+      throw new Error(`route ${id}: only Lambda proxy integrations are emulated locally`);
+    }
+    if (String(props.PayloadFormatVersion) !== '1.0') {
+      throw new Error(
+        `route ${id}: integration ${integrationId} has payload format ${String(props.PayloadFormatVersion)}; only 1.0 is emulated locally`,
+      );
+    }
+    return physical.get(functionLogicalId)?.ref ?? functionLogicalId;
+  };
+
+  const routes: Route[] = [];
+  let fallback: Route | undefined;
+  for (const [id, resource] of ofType('AWS::ApiGatewayV2::Route')) {
+    const routeKey = String(resource.Properties?.RouteKey);
+    const functionName = integrationFunction(id, resource.Properties?.Target);
+    if (routeKey === '$default') {
+      fallback = { method: 'ANY', resource: '$default', routeKey, functionName };
+      continue;
+    }
+    const [method, resourcePath] = routeKey.split(' ');
+    if (!method || !resourcePath?.startsWith('/'))
+      throw new Error(`route ${id}: unreadable route key ${routeKey}`);
+    routes.push({ method, resource: resourcePath, routeKey, functionName });
+  }
+  return { routes, fallback, stage };
+};
+
+/** Serves the template's HTTP API routes; requests become payload format 1.0 proxy events. */
 export class ApiServer {
-  private readonly routes: Route[] = [];
+  private readonly routes: Route[];
+  private readonly fallback: Route | undefined;
   private readonly matcher: RouteMatcher<Route>;
   private readonly stage: string;
-  private readonly binaryMediaTypes: string[];
 
   constructor(
     template: CfnTemplate,
@@ -59,38 +135,15 @@ export class ApiServer {
     /** Counts each request a route served (the gateway bills it; unmatched ones too, locally not counted). */
     private readonly meter?: BillingMeter,
   ) {
-    const resources = template.Resources;
-    const api = Object.entries(resources).find(
-      ([, resource]) => resource.Type === 'AWS::ApiGateway::RestApi',
-    );
-    this.binaryMediaTypes = ((api?.[1].Properties?.BinaryMediaTypes ?? []) as string[]).map(String);
-    const stage = Object.values(resources).find((resource) => resource.Type === 'AWS::ApiGateway::Stage');
-    this.stage = String(stage?.Properties?.StageName ?? 'local');
-    const pathOf = (resourceId: string | undefined): string => {
-      if (!resourceId) return '';
-      const resource = resources[resourceId];
-      if (resource?.Type !== 'AWS::ApiGateway::Resource') return '';
-      return `${pathOf(ref(resource.Properties?.ParentId))}/${String(resource.Properties?.PathPart)}`;
-    };
-    for (const [id, resource] of Object.entries(resources)) {
-      if (resource.Type !== 'AWS::ApiGateway::Method') continue;
-      const props = resource.Properties ?? {};
-      const integration = props.Integration as { Type?: string; Uri?: unknown } | undefined;
-      const functionLogicalId = integrationFunction(integration?.Uri);
-      if (integration?.Type !== 'AWS_PROXY' || !functionLogicalId) {
-        throw new Error(`method ${id}: only Lambda proxy integrations are emulated locally`);
-      }
-      this.routes.push({
-        method: String(props.HttpMethod),
-        resource: pathOf(ref(props.ResourceId)) || '/',
-        functionName: physical.get(functionLogicalId)?.ref ?? functionLogicalId,
-      });
-    }
+    const api = httpApiRoutes(template, physical);
+    this.routes = api.routes;
+    this.fallback = api.fallback;
+    this.stage = api.stage;
     this.matcher = new RouteMatcher(this.routes);
   }
 
   describeRoutes(): string[] {
-    return this.routes.map((route) => `${route.method} ${route.resource}`);
+    return [...this.routes, ...(this.fallback ? [this.fallback] : [])].map((route) => route.routeKey);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -101,14 +154,18 @@ export class ApiServer {
       return;
     }
     if (url.pathname.startsWith('/_local/') && this.local && (await this.local(req, res, url))) return;
-    // Accept both `/webhooks/stripe` and the deployed form `/<stage>/webhooks/stripe`.
+    // On `$default` the path is the route's; a named stage prefixes it, and the event's `path` keeps
+    // the prefix, as an HTTP API sends it. Locally the unprefixed form is accepted too.
     const stagePrefix = `/${this.stage}/`;
-    const path = url.pathname.startsWith(stagePrefix)
-      ? url.pathname.slice(stagePrefix.length - 1)
-      : url.pathname;
-    const match = this.matcher.match(req.method ?? 'GET', path);
-    if (!match) {
-      const missing = missingAuthenticationToken();
+    const named = this.stage !== '$default';
+    const routePath =
+      named && url.pathname.startsWith(stagePrefix)
+        ? url.pathname.slice(stagePrefix.length - 1)
+        : url.pathname;
+    const matched = this.matcher.match(req.method ?? 'GET', routePath);
+    const route = matched?.route ?? this.fallback;
+    if (!route) {
+      const missing = notFound();
       res.writeHead(missing.statusCode, missing.headers).end(missing.body);
       return;
     }
@@ -117,33 +174,42 @@ export class ApiServer {
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
       if (size > MAX_PAYLOAD_BYTES) {
-        res
-          .writeHead(413, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ message: 'Request Too Long' }));
+        const tooLarge = requestEntityTooLarge();
+        res.writeHead(tooLarge.statusCode, tooLarge.headers).end(tooLarge.body);
         return;
       }
       chunks.push(chunk as Buffer);
     }
-    const requestId = randomUUID();
-    this.meter?.add('apigateway.requests', 1, `${match.route.method} ${match.route.resource}`);
-    this.meter?.add('xray.traces', 1, `${match.route.method} ${match.route.resource}`);
+    const requestId = `${randomBytes(12).toString('base64url')}=`;
+    // An HTTP API bills a request per 512 KB of it. https://aws.amazon.com/api-gateway/pricing/
+    this.meter?.add(
+      'apigateway.requests',
+      Math.max(1, Math.ceil(size / BILLED_REQUEST_BYTES)),
+      route.routeKey,
+    );
+    // No gateway segment on an HTTP API: the trace is the one the function's active tracing starts.
+    this.meter?.add('xray.traces', 1, route.routeKey);
     const event = toProxyEvent(
       {
         method: req.method ?? 'GET',
-        path,
+        path: named ? `/${this.stage}${routePath}` : routePath,
         headers: req.headers,
         rawHeaders: req.rawHeaders,
         rawBody: Buffer.concat(chunks),
         query: url.searchParams,
       },
-      { resource: match.route.resource, pathParameters: match.pathParameters, stage: this.stage, requestId },
-      { binaryMediaTypes: this.binaryMediaTypes },
+      {
+        resource: route.resource,
+        pathParameters: matched?.pathParameters ?? null,
+        stage: this.stage,
+        requestId,
+      },
     );
-    const outcome = await this.lambda.invoke(match.route.functionName, event);
-    // A function error is a 502 to the caller, as API Gateway answers it; the vendor retries.
+    const outcome = await this.lambda.invoke(route.functionName, event);
+    // A function error is a 500 to the caller, as an HTTP API answers it; the vendor retries.
     const response = outcome.ok
-      ? fromProxyResult(outcome.result, { binaryMediaTypes: this.binaryMediaTypes, requestId })
-      : internalServerError(`${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+      ? fromProxyResult(outcome.result, { requestId })
+      : internalServerError(`${outcome.error.errorType}: ${outcome.error.errorMessage}`, requestId);
     res.writeHead(response.statusCode, response.headers);
     res.end(response.body);
   }

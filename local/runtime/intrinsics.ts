@@ -109,8 +109,16 @@ const physicalResource = (
         attributes: { Arn: `arn:aws:iam::${account}:role/${name}`, RoleId: `AROA${id.slice(0, 16)}` },
       };
     }
-    case 'AWS::ApiGateway::RestApi':
-      return { ref: id.toLowerCase().slice(0, 10), attributes: { RootResourceId: `${id}-root` } };
+    case 'AWS::ApiGatewayV2::Api': {
+      // An API id is 10 lower-case characters; what the stack builds its public URL from.
+      const apiId = id.toLowerCase().slice(0, 10);
+      return {
+        ref: apiId,
+        attributes: { ApiId: apiId, ApiEndpoint: `https://${apiId}.execute-api.${region}.amazonaws.com` },
+      };
+    }
+    case 'AWS::ApiGatewayV2::Stage':
+      return { ref: str(props.StageName) ?? '$default', attributes: {} };
     case 'AWS::CloudWatch::Alarm': {
       const name = str(props.AlarmName) ?? shortName(stackName, id);
       return { ref: name, attributes: { Arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${name}` } };

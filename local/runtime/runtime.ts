@@ -36,7 +36,7 @@ import { type HubSpotTwin, startHubSpotTwin } from '../twins/hubspot';
 import { startNetSuiteTwin } from '../twins/netsuite';
 import { type SalesforceTwin, startSalesforceTwin } from '../twins/salesforce';
 import { type StripeTwin, startStripeTwin } from '../twins/stripe';
-import { ApiServer } from './api-server';
+import { ApiServer, httpApiRoutes } from './api-server';
 import { type LocalEnvironment, physicalResources, resolveValue } from './intrinsics';
 import { type FunctionSpec, LambdaHost } from './lambda-host';
 import { isLambdaInvoke, lambdaInvokeListener } from './lambda-invoke';
@@ -91,8 +91,7 @@ const NOT_EMULATED: Readonly<Record<string, string>> = {
   'AWS::IAM::Policy': 'permissions are not enforced locally (the infra tests check least privilege)',
   'AWS::SQS::QueuePolicy': 'queue policies are not evaluated locally',
   'AWS::Lambda::Permission': 'resource policies are not evaluated locally',
-  'AWS::ApiGateway::Deployment': 'the routes are served directly from the template',
-  'AWS::ApiGateway::Account': 'account settings have no local effect',
+  'AWS::ApiGatewayV2::Deployment': 'the routes are served directly from the template',
   'AWS::CloudWatch::Dashboard': 'dashboards are shown by `npm run local -- status` instead',
   'AWS::CDK::Metadata': 'CDK bookkeeping',
 };
@@ -109,10 +108,12 @@ const EMULATED = new Set([
   'AWS::StepFunctions::StateMachine',
   'AWS::CloudWatch::Alarm',
   'AWS::Logs::LogGroup',
-  'AWS::ApiGateway::RestApi',
-  'AWS::ApiGateway::Resource',
-  'AWS::ApiGateway::Method',
-  'AWS::ApiGateway::Stage',
+  // Routes, their Lambda proxy integrations and the stage's name (local/runtime/api-server.ts); the
+  // stage's throttling is not applied locally, its access log is modeled by the cost bench.
+  'AWS::ApiGatewayV2::Api',
+  'AWS::ApiGatewayV2::Route',
+  'AWS::ApiGatewayV2::Integration',
+  'AWS::ApiGatewayV2::Stage',
 ]);
 
 export interface TwinHandle {
@@ -341,12 +342,17 @@ export class LocalRuntime {
       })),
     };
 
-    this.topology = buildTopology(resources, resolve, (id) => {
-      const resource = physical.get(id);
-      return String(resource?.attributes.Name ?? resource?.ref ?? id)
-        .split(':')
-        .pop() as string;
-    });
+    this.topology = buildTopology(
+      resources,
+      resolve,
+      (id) => {
+        const resource = physical.get(id);
+        return String(resource?.attributes.Name ?? resource?.ref ?? id)
+          .split(':')
+          .pop() as string;
+      },
+      httpApiRoutes(template, physical).routes,
+    );
     this.api = new ApiServer(
       template,
       physical,

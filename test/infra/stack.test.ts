@@ -344,44 +344,98 @@ describe('the revbridge stack', () => {
   });
 
   describe('webhook API', () => {
-    it('passes bodies as binary so signatures are checked on the exact bytes', () => {
-      template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['*/*'] });
+    const byType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+    const routeKeys = () => byType('AWS::ApiGatewayV2::Route').map(([, r]) => String(r.Properties?.RouteKey));
+    /** The function logical id a route's integration invokes, and the integration's properties. */
+    const integrationOf = (routeKey: string) => {
+      const [, route] =
+        byType('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties?.RouteKey === routeKey) ?? [];
+      const target = route?.Properties?.Target as { 'Fn::Join': [string, unknown[]] } | undefined;
+      const integrationId = (target?.['Fn::Join'][1][1] as { Ref?: string } | undefined)?.Ref ?? '';
+      const props = resources[integrationId]?.Properties ?? {};
+      const uri = props.IntegrationUri as { 'Fn::GetAtt'?: [string, string] } | undefined;
+      return { functionId: uri?.['Fn::GetAtt']?.[0], props };
+    };
+
+    it('is an HTTP API (v2), not a REST API', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+      template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+      template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
     });
 
-    it('throttles and access-logs the stage', () => {
-      template.hasResourceProperties('AWS::ApiGateway::Stage', {
-        MethodSettings: Match.arrayWith([
-          Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
-        ]),
-        AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
-        TracingEnabled: true,
+    it('serves the $default stage, so the event path is the route path, throttled per route and access-logged', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+        AccessLogSettings: {
+          DestinationArn: Match.anyValue(),
+          Format: Match.stringLikeRegexp('\\$context\\.routeKey'),
+        },
       });
     });
 
-    it('has a POST route for Stripe to its ingest function', () => {
-      template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'stripe' });
-      template.hasResourceProperties('AWS::ApiGateway::Method', {
-        HttpMethod: 'POST',
-        Integration: { Type: 'AWS_PROXY' },
-      });
+    it('routes each vendor by POST to its ingest function, with payload format 1.0 (the REST API proxy event)', () => {
+      expect(routeKeys().sort()).toEqual([
+        'POST /webhooks/hubspot',
+        'POST /webhooks/salesforce/{token}',
+        'POST /webhooks/stripe',
+      ]);
+      for (const [routeKey, functionPrefix] of [
+        ['POST /webhooks/stripe', 'IngestStripe'],
+        ['POST /webhooks/hubspot', 'IngestHubspot'],
+        ['POST /webhooks/salesforce/{token}', 'IngestSalesforce'],
+      ] as const) {
+        const { functionId, props } = integrationOf(routeKey);
+        expect({
+          routeKey,
+          functionId,
+          type: props.IntegrationType,
+          format: props.PayloadFormatVersion,
+        }).toEqual({
+          routeKey,
+          functionId: expect.stringMatching(new RegExp(`^${functionPrefix}[A-F0-9]{8}$`)),
+          type: 'AWS_PROXY',
+          format: '1.0',
+        });
+      }
+    });
+
+    it('lets the API invoke each ingest function only through its own route', () => {
+      for (const [, permission] of byType('AWS::Lambda::Permission').filter(
+        ([, p]) => p.Properties?.Principal === 'apigateway.amazonaws.com',
+      )) {
+        const sourceArn = JSON.stringify(permission.Properties?.SourceArn);
+        expect(sourceArn).toMatch(/\/\*\/\*\/webhooks\/(stripe|hubspot|salesforce\/\{token\})"/);
+      }
+    });
+
+    it('gives HubSpot the base URL it signs, without a stage segment', () => {
+      const [, hubspot] =
+        byType('AWS::Lambda::Function').find(([id]) => id.startsWith('IngestHubspot')) ?? [];
+      const variables =
+        (hubspot?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+          ?.Variables ?? {};
+      const base = variables.HUBSPOT_WEBHOOK_BASE_URL as { 'Fn::Join': [string, unknown[]] };
+      // `https://<api id>.execute-api.<region>.<url suffix>`: the path HubSpot signs follows as `event.path`.
+      expect(base['Fn::Join'][1][0]).toBe('https://');
+      expect(base['Fn::Join'][1].at(-1)).toEqual({ Ref: 'AWS::URLSuffix' });
     });
   });
 
   describe('Salesforce outbound messages', () => {
     const byType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
     it('are routed only at /webhooks/salesforce/{token}, so a request without the token never reaches a function', () => {
-      const [salesforceId] =
-        byType('AWS::ApiGateway::Resource').find(([, r]) => r.Properties?.PathPart === 'salesforce') ?? [];
-      const children = byType('AWS::ApiGateway::Resource').filter(
-        ([, r]) => (r.Properties?.ParentId as { Ref?: string } | undefined)?.Ref === salesforceId,
-      );
-      expect(children.map(([, r]) => r.Properties?.PathPart)).toEqual(['{token}']);
-      const methodsOn = (id: string) =>
-        byType('AWS::ApiGateway::Method').filter(
-          ([, r]) => (r.Properties?.ResourceId as { Ref?: string } | undefined)?.Ref === id,
-        );
-      expect(methodsOn(String(salesforceId))).toEqual([]);
-      expect(methodsOn(String(children[0]?.[0])).map(([, r]) => r.Properties?.HttpMethod)).toEqual(['POST']);
+      const salesforce = byType('AWS::ApiGatewayV2::Route')
+        .map(([, r]) => String(r.Properties?.RouteKey))
+        .filter((key) => key.includes('salesforce'));
+      expect(salesforce).toEqual(['POST /webhooks/salesforce/{token}']);
+      // No catch-all route would take a tokenless request to a function instead of the gateway's 404.
+      expect(
+        byType('AWS::ApiGatewayV2::Route').filter(([, r]) =>
+          /^\$default$|\{proxy\+\}/.test(String(r.Properties?.RouteKey)),
+        ),
+      ).toEqual([]);
     });
 
     it('are checked against a token Secrets Manager generates, which only the Salesforce ingest may read', () => {

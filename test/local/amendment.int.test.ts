@@ -5,7 +5,7 @@ import { Connection } from 'jsforce';
 import Stripe from 'stripe';
 import { localSecrets } from '../../local/config';
 import type { LocalRuntime } from '../../local/runtime/runtime';
-import { eventually, startRuntime } from '../support/local-runtime';
+import { eventually, salesforceCatalog, startRuntime } from '../support/local-runtime';
 
 /**
  * Flow 7 end to end in the local runtime: a contract activated by quote-to-cash, then an amendment or
@@ -41,23 +41,7 @@ beforeAll(async () => {
     accessToken: localSecrets().hubspotAccessToken,
     basePath: twinUrl('hubspot').origin,
   });
-  const pricebook = (
-    await salesforce.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')
-  ).records[0]?.Id;
-  for (const code of ['PLATFORM', 'SEAT', 'LEGACY']) {
-    const product = await salesforce
-      .sobject('Product2')
-      .create({ Name: code, ProductCode: code, IsActive: true });
-    if (!product.success) throw new Error(`product ${code} not created`);
-    products[code] = product.id;
-    await salesforce.sobject('PricebookEntry').create({
-      Pricebook2Id: pricebook,
-      Product2Id: product.id,
-      UnitPrice: 100,
-      IsActive: true,
-      CurrencyIsoCode: 'USD',
-    });
-  }
+  Object.assign(products, await salesforceCatalog(salesforce, ['PLATFORM', 'SEAT', 'LEGACY']));
 }, 30_000);
 
 afterAll(async () => {

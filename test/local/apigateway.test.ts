@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import {
   fromProxyResult,
-  missingAuthenticationToken,
+  notFound,
   type ProxyRequest,
   RouteMatcher,
   toProxyEvent,
@@ -34,14 +34,15 @@ const request = (overrides: Partial<ProxyRequest> = {}): ProxyRequest => ({
 const route = {
   resource: '/webhooks/{vendor}',
   pathParameters: { vendor: 'stripe' },
-  stage: 'prod',
+  stage: '$default',
   requestId: 'req-1',
 };
 
 describe('toProxyEvent', () => {
-  it('builds the REST API proxy event: headers, query strings, path parameters and request context', () => {
+  it('builds the payload format 1.0 event of an HTTP API: headers, query strings, path parameters and request context', () => {
     const event = toProxyEvent(request(), route, { now: () => NOW });
     expect(event).toMatchObject({
+      version: '1.0',
       resource: '/webhooks/{vendor}',
       path: '/webhooks/stripe',
       httpMethod: 'POST',
@@ -50,23 +51,25 @@ describe('toProxyEvent', () => {
       body: '{"id":"evt_1","amount":"12€"}',
       isBase64Encoded: false,
     });
+    // Header names lower-cased; a repeated header or query key comma-joined in the single-value map.
     expect(event.headers).toMatchObject({
-      'Content-Type': 'application/json',
-      'Stripe-Signature': 't=1,v1=abc',
-      'X-Tag': 'b',
-      'X-Forwarded-For': '203.0.113.9',
+      'content-type': 'application/json',
+      'stripe-signature': 't=1,v1=abc',
+      'x-tag': 'a,b',
+      'x-forwarded-for': '203.0.113.9',
     });
-    expect(event.headers['X-Amzn-Trace-Id']).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
-    expect(event.multiValueHeaders['X-Tag']).toEqual(['a', 'b']);
-    // Values are URL-decoded and `+` is a space; the single-value map keeps the last value.
-    expect(event.queryStringParameters).toEqual({ attempt: '1', tag: 'y', q: 'a b+c' });
+    expect(event.headers['x-amzn-trace-id']).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
+    expect(event.multiValueHeaders['x-tag']).toEqual(['a', 'b']);
+    // Values are URL-decoded and `+` is a space.
+    expect(event.queryStringParameters).toEqual({ attempt: '1', tag: 'x,y', q: 'a b+c' });
     expect(event.multiValueQueryStringParameters).toEqual({ attempt: ['1'], tag: ['x', 'y'], q: ['a b+c'] });
     expect(event.requestContext).toMatchObject({
       requestId: 'req-1',
-      stage: 'prod',
+      stage: '$default',
+      resourceId: null,
       resourcePath: '/webhooks/{vendor}',
       httpMethod: 'POST',
-      path: '/prod/webhooks/stripe',
+      path: '/webhooks/stripe',
       requestTimeEpoch: NOW,
       requestTime: '09/Mar/2026:12:34:56 +0000',
       protocol: 'HTTP/1.1',
@@ -77,7 +80,7 @@ describe('toProxyEvent', () => {
   it('gives null query strings, path parameters and body when there are none', () => {
     const event = toProxyEvent(
       request({ method: 'get', path: '/health', query: '', rawBody: Buffer.alloc(0) }),
-      { resource: '/health', pathParameters: null, stage: 'prod' },
+      { resource: '/health', pathParameters: null, stage: '$default' },
     );
     expect(event.httpMethod).toBe('GET');
     expect(event.queryStringParameters).toBeNull();
@@ -85,29 +88,29 @@ describe('toProxyEvent', () => {
     expect(event.pathParameters).toBeNull();
     expect(event.body).toBeNull();
     expect(event.isBase64Encoded).toBe(false);
-    expect(event.requestContext.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(event.requestContext.requestId).toMatch(/^[\w-]{16}=$/);
   });
 
   it.each([
-    ['application/octet-stream', ['application~1octet-stream'], true],
-    ['application/octet-stream; charset=binary', ['application/octet-stream'], true],
-    ['image/png', ['image/*'], true],
-    ['application/json', ['*/*'], true],
-    ['application/json', ['application/octet-stream'], false],
-    ['application/json', [], false],
-  ])(
-    'a body of type %s with binary media types %j is base64-encoded: %s',
-    (contentType, binaryMediaTypes, encoded) => {
-      const bytes = Buffer.from([0xde, 0xad, 0xbe, 0xef]);
-      const event = toProxyEvent(
-        request({ rawHeaders: ['content-type', contentType], rawBody: bytes }),
-        route,
-        { binaryMediaTypes },
-      );
-      expect(event.isBase64Encoded).toBe(encoded);
-      expect(event.body).toBe(encoded ? bytes.toString('base64') : bytes.toString('utf8'));
-    },
-  );
+    ['application/json', false],
+    ['application/json; charset=utf-8', false],
+    ['text/xml; charset=utf-8', false],
+    ['application/vnd.api+json', false],
+    ['application/soap+xml', false],
+    ['application/octet-stream', true],
+    ['image/png', true],
+    ['', true],
+  ])('a body of type %j is base64-encoded: %s', (contentType, encoded) => {
+    const bytes = Buffer.from('<a>€</a>');
+    const event = toProxyEvent(
+      request({ rawHeaders: contentType ? ['Content-Type', contentType] : [], rawBody: bytes }),
+      route,
+    );
+    expect(event.isBase64Encoded).toBe(encoded);
+    expect(event.body).toBe(encoded ? bytes.toString('base64') : bytes.toString('utf8'));
+    // Either way the function gets back the bytes that were sent (what lambdas/shared/http.ts does).
+    expect(Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8')).toEqual(bytes);
+  });
 
   it('falls back to Node’s parsed headers when raw headers are not given', () => {
     const { rawHeaders: _raw, ...parsedOnly } = request();
@@ -116,6 +119,7 @@ describe('toProxyEvent', () => {
       route,
     );
     expect(event.headers['content-type']).toBe('text/plain');
+    expect(event.headers['set-cookie']).toBe('a=1,b=2');
     expect(event.multiValueHeaders['set-cookie']).toEqual(['a=1', 'b=2']);
   });
 });
@@ -137,7 +141,7 @@ describe('fromProxyResult', () => {
       'X-Request': 'r1',
       'Content-Type': 'application/json',
       'Content-Length': '17',
-      'x-amzn-RequestId': 'req-2',
+      'apigw-requestid': 'req-2',
     });
     expect(response.body.toString()).toBe('{"received":true}');
   });
@@ -149,18 +153,10 @@ describe('fromProxyResult', () => {
     expect(response.body.length).toBe(0);
   });
 
-  it('decodes a base64 body only when the first Accept type is a binary media type', () => {
+  it('decodes a base64 body whatever the Accept header (an HTTP API has no binary media types)', () => {
     const result = { statusCode: 200, body: Buffer.from('%PDF').toString('base64'), isBase64Encoded: true };
-    const binary = fromProxyResult(result, {
-      binaryMediaTypes: ['application/pdf'],
-      accept: 'application/pdf, */*',
-    });
-    expect(binary.body.toString()).toBe('%PDF');
-    const text = fromProxyResult(result, {
-      binaryMediaTypes: ['application/pdf'],
-      accept: 'text/html, application/pdf',
-    });
-    expect(text.body.toString()).toBe(result.body);
+    expect(fromProxyResult(result).body.toString()).toBe('%PDF');
+    expect(fromProxyResult({ ...result, isBase64Encoded: false }).body.toString()).toBe(result.body);
   });
 
   it.each([
@@ -171,11 +167,11 @@ describe('fromProxyResult', () => {
     ['a header object', { statusCode: 200, headers: { 'X-A': { nested: true } } }],
     ['a string', 'ok'],
     ['nothing', undefined],
-  ])('answers 502 Internal server error for %s', (_case, result) => {
-    const response = fromProxyResult(result);
-    expect(response.statusCode).toBe(502);
-    expect(JSON.parse(response.body.toString())).toEqual({ message: 'Internal server error' });
-    expect(response.headers['x-amzn-ErrorType']).toBe('InternalServerErrorException');
+  ])('answers 500 Internal Server Error for %s', (_case, result) => {
+    const response = fromProxyResult(result, { requestId: 'req-3' });
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body.toString())).toEqual({ message: 'Internal Server Error' });
+    expect(response.headers['apigw-requestid']).toBe('req-3');
     expect(response.gatewayError).toMatch(/^Malformed Lambda proxy response/);
   });
 });
@@ -244,11 +240,11 @@ describe('the adapter behind a real HTTP server', () => {
                     rawBody: Buffer.concat(chunks),
                     query: url.search,
                   },
-                  { resource: match.route.resource, pathParameters: match.pathParameters, stage: 'local' },
+                  { resource: match.route.resource, pathParameters: match.pathParameters, stage: '$default' },
                 ),
               ),
             )
-          : missingAuthenticationToken();
+          : notFound();
         res.writeHead(response.statusCode, response.headers);
         res.end(response.body);
       });
@@ -265,11 +261,11 @@ describe('the adapter behind a real HTTP server', () => {
       expect(await ok.json()).toEqual({ vendor: 'netsuite' });
       expect(ok.headers.get('x-seen')).toBe('1, 2');
       expect(seen[0]).toMatchObject({ body: '{"a":1}', queryStringParameters: { x: '1' } });
-      expect(seen[0]?.headers['Content-Type'] ?? seen[0]?.headers['content-type']).toBe('application/json');
+      expect(seen[0]?.headers['content-type']).toBe('application/json');
 
       const missing = await fetch(`${base}/nope`, { method: 'POST' });
-      expect(missing.status).toBe(403);
-      expect(await missing.json()).toEqual({ message: 'Missing Authentication Token' });
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toEqual({ message: 'Not Found' });
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

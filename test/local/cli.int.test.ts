@@ -6,12 +6,12 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@
 import { quoteToCash } from '../../local/demo';
 import type { LocalRuntime } from '../../local/runtime/runtime';
 import { renderStatus } from '../../local/runtime/status-table';
-import { main } from '../../ops/cli';
 import {
   eventually,
   invoiceFinalized,
   invoicePaid,
   postStripeWebhook,
+  revbridgeCli,
   startRuntime,
 } from '../support/local-runtime';
 
@@ -27,21 +27,7 @@ let documents: DynamoDBDocumentClient;
 const startedAt = new Date();
 const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
-const revbridge = async (...args: string[]) => {
-  let out = '';
-  let err = '';
-  const code = await main([...args, '--endpoint', runtime.awsUrl], {
-    env: {},
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-    pollMs: 20,
-  });
-  return { code, out, err };
-};
+const revbridge = (...args: string[]) => revbridgeCli(runtime)(...args);
 const json = async <T>(...args: string[]): Promise<T> => {
   const result = await revbridge(...args, '--json');
   if (result.code !== 0) throw new Error(`revbridge ${args.join(' ')} failed: ${result.err}`);

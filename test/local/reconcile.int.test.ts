@@ -6,7 +6,7 @@ import { NetSuiteClient } from '../../lambdas/adapters/netsuite/client';
 import type { ReconciliationResult } from '../../lambdas/reconcile/logic';
 import { localSecrets } from '../../local/config';
 import type { LocalRuntime } from '../../local/runtime/runtime';
-import { type ExceptionItem, listExceptions, replayException } from '../../ops/queries';
+import { type ExceptionItem, fullTrail, listExceptions, replayException } from '../../ops/queries';
 import { eventually, startRuntime } from '../support/local-runtime';
 
 let runtime: LocalRuntime;
@@ -218,6 +218,15 @@ describe('reconciliation in the local runtime', () => {
 
     const restored = erpInvoice(ids.deleted);
     expect(restored).toMatchObject({ externalId: ids.deleted, total: 10 });
+    // The re-drive forgot the link to the deleted record both ways: the lineage names the new one only.
+    const lineage = await fullTrail(
+      clients.documents,
+      { links: table('Links'), exceptions: table('Exceptions') },
+      ids.deleted,
+    );
+    expect(lineage.ids.filter((id) => id.entity === 'invoice' && id.system === 'netsuite')).toEqual([
+      { entity: 'invoice', system: 'netsuite', id: String(restored?.id) },
+    ]);
     expect(erpInvoice(ids.altered)).toMatchObject({ total: 20 });
     expect(erpInvoice(ids.unapplied)).toMatchObject({ total: 30, amountPaid: 30, amountRemaining: 0 });
     const unappliedPayment = netsuite().getById('customerPayment', unappliedPaymentId);

@@ -3,7 +3,13 @@ import type { Client as HubSpotClient } from '@hubspot/api-client';
 import type { Connection } from 'jsforce';
 import type Stripe from 'stripe';
 import type { LocalRuntime } from '../../local/runtime/runtime';
-import { eventually, postStripeWebhook, startRuntime, twinClients } from '../support/local-runtime';
+import {
+  eventually,
+  postStripeWebhook,
+  salesforceCatalog,
+  startRuntime,
+  twinClients,
+} from '../support/local-runtime';
 
 /**
  * Flow 5 end to end in the local runtime: an opportunity won in the Salesforce twin becomes a Stripe
@@ -22,23 +28,7 @@ const products: Record<string, string> = {};
 beforeAll(async () => {
   runtime = await startRuntime({ waitTimeScale: 0.05 });
   ({ salesforce, stripe, hubspot } = twinClients(runtime));
-  const pricebook = (
-    await salesforce.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')
-  ).records[0]?.Id;
-  for (const code of ['PLATFORM', 'SEAT']) {
-    const product = await salesforce
-      .sobject('Product2')
-      .create({ Name: code, ProductCode: code, IsActive: true });
-    if (!product.success) throw new Error(`product ${code} not created`);
-    products[code] = product.id;
-    await salesforce.sobject('PricebookEntry').create({
-      Pricebook2Id: pricebook,
-      Product2Id: product.id,
-      UnitPrice: 100,
-      IsActive: true,
-      CurrencyIsoCode: 'USD',
-    });
-  }
+  Object.assign(products, await salesforceCatalog(salesforce, ['PLATFORM', 'SEAT']));
 }, 30_000);
 
 afterAll(async () => {

@@ -125,3 +125,89 @@ export const twinClients = (runtime: LocalRuntime) => {
     }),
   };
 };
+
+/**
+ * Waits until the runtime and what the twins send it are quiet: sagas ended, and the webhooks they made
+ * Stripe send (a subscription's first invoice) handled. `runtime.idle()` alone does not wait for the
+ * twins' webhooks, and one flush before it misses what a saga running during the flush makes Stripe
+ * send: passes repeat until one makes Stripe create no new event.
+ */
+export const settle = async (runtime: LocalRuntime): Promise<void> => {
+  for (;;) {
+    const events = runtime.stripe?.events().length ?? 0;
+    runtime.hubspot?.flushWebhooks();
+    await Promise.all([runtime.stripe?.flushWebhooks(), runtime.salesforce?.idle()]);
+    await runtime.idle();
+    if ((runtime.stripe?.events().length ?? 0) === events) return;
+  }
+};
+
+/**
+ * Products in the Salesforce twin's standard price book (USD), through jsforce, as a seller sets up
+ * the catalog revbridge maps: their Product2 ids by product code.
+ */
+export const salesforceCatalog = async (
+  salesforce: Connection,
+  codes: readonly string[],
+): Promise<Record<string, string>> => {
+  const pricebook = (
+    await salesforce.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')
+  ).records[0]?.Id;
+  const products: Record<string, string> = {};
+  for (const code of codes) {
+    const product = await salesforce
+      .sobject('Product2')
+      .create({ Name: code, ProductCode: code, IsActive: true });
+    if (!product.success) throw new Error(`product ${code} not created`);
+    products[code] = product.id;
+    await salesforce.sobject('PricebookEntry').create({
+      Pricebook2Id: pricebook,
+      Product2Id: product.id,
+      UnitPrice: 100,
+      IsActive: true,
+      CurrencyIsoCode: 'USD',
+    });
+  }
+  return products;
+};
+
+/** The runtime's resources a test names: its tables by part of their name, the bus, a function by logical id. */
+export const runtimeParts = (runtime: LocalRuntime) => ({
+  netsuite: () => {
+    if (!runtime.netsuite) throw new Error('the NetSuite twin is not running');
+    return runtime.netsuite;
+  },
+  table: (part: string) => {
+    const name = runtime.tables.find((t) => t.includes(part));
+    if (!name) throw new Error(`no ${part} table`);
+    return name;
+  },
+  busName: () => runtime.status().events.buses.find((bus) => bus.name !== 'default')?.name ?? '',
+  functionNamed: (logicalIdPrefix: string) => {
+    const fn = (runtime.status().functions as { name: string; logicalId: string }[]).find((f) =>
+      f.logicalId.startsWith(logicalIdPrefix),
+    );
+    if (!fn) throw new Error(`no function ${logicalIdPrefix}`);
+    return fn.name;
+  },
+});
+
+/** `npx revbridge ...` (ops/cli.ts `main`) against the runtime's AWS endpoint: exit code and output. */
+export const revbridgeCli =
+  (runtime: LocalRuntime) =>
+  async (...args: string[]) => {
+    let out = '';
+    let err = '';
+    const { main } = await import('../../ops/cli');
+    const code = await main([...args, '--endpoint', runtime.awsUrl], {
+      env: {},
+      out: (text) => {
+        out += text;
+      },
+      err: (text) => {
+        err += text;
+      },
+      pollMs: 20,
+    });
+    return { code, out, err };
+  };

@@ -230,6 +230,20 @@ describe('Stripe billing client against the Stripe twin', () => {
     expect(twin.get(replacement.subscriptionId)).toMatchObject({ status: 'active' });
   });
 
+  it('replaces a subscription the deal points to that billing no longer has (a reconciliation re-drive)', async () => {
+    const d = freshDeal();
+    const customer = await client.upsertCustomer(d, 'deal-gone');
+    const items = [{ priceId: monthlyPrice, quantity: 1 }];
+    const gone = await client.createSubscription(d, customer, items, 'deal-gone-1');
+    expect(twin.forceDeleteSubscription(gone.subscriptionId)).toBe(true);
+    const pointing = deal({ ...d, existing: { ...d.existing, subscriptionId: gone.subscriptionId } });
+
+    const replacement = await client.createSubscription(pointing, customer, items, 'deal-gone-2');
+    expect(replacement.subscriptionId).not.toBe(gone.subscriptionId);
+    expect(twin.get(gone.subscriptionId)).toBeUndefined();
+    expect(twin.get(replacement.subscriptionId)).toMatchObject({ status: 'active', customer });
+  });
+
   it('reports Stripe 5xx as transient', async () => {
     twin.faults.set({ errorRate: 1 });
     const error = await caught(client.upsertCustomer(freshDeal(), 'deal-5xx'));

@@ -157,15 +157,33 @@ describe('the links repository', () => {
     expect(dynamo.commandCalls(BatchWriteCommand)).toHaveLength(5);
   });
 
-  it('forgets a link only while it still names the id re-drive saw', async () => {
-    dynamo.on(DeleteCommand).resolves({});
+  it('forgets a link only while it still names the id re-drive saw, and then its reverse', async () => {
+    dynamo
+      .on(DeleteCommand)
+      .resolvesOnce({ Attributes: { pk: 'invoice#stripe#in_1', target: 'netsuite', targetId: '77' } })
+      .resolves({});
     await dynamoLinksEraser(client, 'links').forget(invoice, 'netsuite', '77');
-    expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input).toEqual({
-      TableName: 'links',
-      Key: { pk: 'invoice#stripe#in_1', target: 'netsuite' },
-      ConditionExpression: 'targetId = :id',
-      ExpressionAttributeValues: { ':id': '77' },
-    });
+    expect(dynamo.commandCalls(DeleteCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        TableName: 'links',
+        Key: { pk: 'invoice#stripe#in_1', target: 'netsuite' },
+        ReturnValues: 'ALL_OLD',
+        ConditionExpression: 'targetId = :id',
+        ExpressionAttributeValues: { ':id': '77' },
+      },
+      {
+        TableName: 'links',
+        Key: { pk: 'invoice#netsuite#77', target: 'stripe' },
+        ConditionExpression: 'targetId = :id',
+        ExpressionAttributeValues: { ':id': 'in_1' },
+      },
+    ]);
+  });
+
+  it('has no reverse to forget when the link was already gone', async () => {
+    dynamo.on(DeleteCommand).resolves({});
+    await dynamoLinksEraser(client, 'links').forget(invoice, 'netsuite');
+    expect(dynamo.commandCalls(DeleteCommand)).toHaveLength(1);
   });
 
   it('keeps a link another run re-recorded, quietly, and is transient when the delete fails', async () => {

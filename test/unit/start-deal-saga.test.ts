@@ -118,6 +118,45 @@ describe('starting the saga for a won deal', () => {
     });
   });
 
+  it("runs an operator's replay of a failed saga's event as a new execution with a version of its own", async () => {
+    const { deps, started } = world();
+    await startDealSaga(wonEvent(), deps);
+    const replayed = await startDealSaga(wonEvent(undefined, 'evt_won_1-replay-1'), deps);
+    const version = '2026-03-01T10:00:00.000+0000~replay-1';
+    expect(replayed).toEqual({
+      outcome: 'started',
+      executionName: executionName({ crm: 'hubspot', dealId: '1234567' }, version),
+    });
+    // The saga's Stripe idempotency keys derive from the event's version: new ones for the replay.
+    expect(JSON.parse(started[1]?.input ?? '{}').event.data.version).toBe(version);
+    expect(idempotencyKey(deal(), version)).not.toBe(idempotencyKey(deal(), '2026-03-01T10:00:00.000+0000'));
+    expect(await startDealSaga(wonEvent(undefined, 'evt_won_1-replay-2'), deps)).toMatchObject({
+      outcome: 'started',
+    });
+    expect(started).toHaveLength(3);
+  });
+
+  it('ignores a replay once the deal is activated (the ids a saga writes back last are there)', async () => {
+    const activated = deal({
+      existing: {
+        billingCustomerId: 'cus_1',
+        subscriptionId: 'sub_1',
+        erpCustomerId: '7',
+        salesOrderId: '8',
+      },
+    });
+    const { deps, started } = world(activated);
+    expect(await startDealSaga(wonEvent(undefined, 'evt_won_1-replay-2'), deps)).toEqual({
+      outcome: 'ignored',
+      reason: 'already-activated',
+    });
+    expect(started).toEqual([]);
+    // A new version of the deal still starts its saga (it reuses what the deal points at).
+    expect(await startDealSaga(wonEvent('2026-04-01T00:00:00.000+0000'), deps)).toMatchObject({
+      outcome: 'started',
+    });
+  });
+
   it('ignores a deal the CRM says is not won (any more), or does not have', async () => {
     const reopened = world(deal({ isWon: false, stage: 'contractsent' }));
     expect(await startDealSaga(wonEvent(), reopened.deps)).toEqual({ outcome: 'ignored', reason: 'not-won' });

@@ -87,15 +87,30 @@ export const dynamoLinksRepository = (
 });
 
 export const dynamoLinksEraser = (client: DynamoDBDocumentClient, tableName: string): LinksEraser => ({
+  /**
+   * Deletes the link and then its reverse (the target's record pointing back), so neither the flow nor
+   * a trail trusts a record the target no longer has; the reverse only while it still points back here.
+   */
   async forget(key, target, ifTargetId) {
     try {
-      await client.send(
+      const { Attributes } = await client.send(
         new DeleteCommand({
           TableName: tableName,
           Key: { pk: pk(key), target },
+          ReturnValues: 'ALL_OLD',
           ...(ifTargetId === undefined
             ? {}
             : { ConditionExpression: 'targetId = :id', ExpressionAttributeValues: { ':id': ifTargetId } }),
+        }),
+      );
+      const targetId = Attributes?.targetId;
+      if (typeof targetId !== 'string') return;
+      await client.send(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: { pk: pk({ entity: key.entity, system: target, id: targetId }), target: key.system },
+          ConditionExpression: 'targetId = :id',
+          ExpressionAttributeValues: { ':id': key.id },
         }),
       );
     } catch (error) {

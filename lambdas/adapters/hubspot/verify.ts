@@ -43,9 +43,9 @@ export const decodeSignedUri = (uri: string): string =>
 
 /**
  * The URL HubSpot called, rebuilt from the configured public base URL (scheme, host and any stage or
- * base path in front of the gateway's `path`) and the request's path and query. API Gateway's REST event
- * keeps no raw query string, so a query is re-encoded from its parsed values: keep the target URL
- * configured in HubSpot free of a query string unless its values need no encoding.
+ * base path in front of the gateway's `path`) and the request's path and query. The proxy event
+ * (payload format 1.0) keeps no raw query string, so a query is re-encoded from its parsed values:
+ * keep the target URL configured in HubSpot free of a query string unless its values need no encoding.
  */
 export const hubspotRequestUri = (
   baseUrl: string,

@@ -106,9 +106,11 @@ export class StripeBillingClient implements BillingClient, SubscriptionReader, S
     const stripe = await this.client();
     const earlier = deal.existing.subscriptionId;
     if (earlier) {
-      // An id written back by an earlier run is reused unless that run's compensation canceled it.
-      const subscription = await call('retrieve subscription', () => stripe.subscriptions.retrieve(earlier));
-      if (!ENDED_STATUSES.has(subscription.status)) return { subscriptionId: subscription.id };
+      // An id written back by an earlier run is reused unless that run's compensation canceled it, or
+      // billing no longer has it (reconciliation re-drives a deal whose subscription is gone).
+      const subscription = await this.getSubscription(earlier);
+      if (subscription && !ENDED_STATUSES.has(subscription.status))
+        return { subscriptionId: subscription.id };
     }
     const subscription = await call('create subscription', () =>
       stripe.subscriptions.create(

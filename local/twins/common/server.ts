@@ -33,6 +33,11 @@ export interface TwinServerOptions {
   vendorError?: (status: number, retryAfterSeconds?: number) => TwinResponse;
   /** @default 1 MiB */
   maxBodyBytes?: number;
+  /**
+   * The twin's own control endpoints under `/_twin/` (path without the prefix), tried after the shared
+   * ones; undefined: none matched. Like those, they never see faults.
+   */
+  controls?: (path: string, req: TwinRequest) => TwinResponse | undefined;
 }
 
 export interface TwinServer {
@@ -50,7 +55,8 @@ class BodyTooLargeError extends Error {
 
 /**
  * Starts a vendor twin: injects the configured faults before the vendor handler and serves the control
- * endpoints every twin shares (`GET|PUT /_twin/faults`, `GET /_twin/health`), which never see faults.
+ * endpoints every twin shares (`GET|PUT /_twin/faults`, `GET /_twin/health`) and its own (`controls`),
+ * which never see faults.
  */
 export async function startTwinServer(options: TwinServerOptions): Promise<TwinServer> {
   const host = options.host ?? '127.0.0.1';
@@ -185,6 +191,8 @@ function control(req: TwinRequest, options: TwinServerOptions): TwinResponse {
     }
     return { status: 200, body: options.faults.config };
   }
+  const own = options.controls?.(path, req);
+  if (own) return own;
   return { status: 404, body: { error: `no control endpoint ${req.method} ${req.path}` } };
 }
 

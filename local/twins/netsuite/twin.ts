@@ -167,6 +167,19 @@ export async function startNetSuiteTwin(options: NetSuiteTwinOptions = {}): Prom
     ...(options.host === undefined ? {} : { host: options.host }),
     faults,
     handler,
+    controls: (path, req) => {
+      // `DELETE /_twin/records/<type>/<internal id>`: what `forceDelete` does, for a person at a shell
+      // while `npm run local` runs (an administrator deleting a record behind revbridge's back).
+      const match = /^records\/([A-Za-z]+)\/([^/]+)$/.exec(path);
+      if (!match || req.method !== 'DELETE') return undefined;
+      const [, type, id] = match as unknown as [string, string, string];
+      if (!(RECORD_TYPES as readonly string[]).includes(type)) {
+        return { status: 400, body: { error: `no record type ${type}` } };
+      }
+      return store.forceRemove(type as NetSuiteRecordType, decodeURIComponent(id))
+        ? { status: 200, body: { deleted: { type, id } } }
+        : { status: 404, body: { error: `no ${type} ${id}` } };
+    },
     vendorError: (status) =>
       status === 429
         ? concurrencyLimitExceeded().toResponse()

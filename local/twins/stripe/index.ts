@@ -97,6 +97,11 @@ export interface StripeTwin {
    * decline token (`pm_card_chargeDeclined`) it fails again. @returns the invoice after the attempt
    */
   retryInvoicePayment(id: string, paymentMethod?: string): JsonObject;
+  /**
+   * Takes a subscription (and its items) away without an event, as a test-mode data reset does:
+   * tests use it to remove records behind revbridge's back. @returns whether it existed
+   */
+  forceDeleteSubscription(id: string): boolean;
   /** Resolves once every webhook is delivered or given up (and nothing is held back). */
   flushWebhooks(): Promise<void>;
   close(): Promise<void>;
@@ -227,6 +232,13 @@ export async function startStripeTwin(options: StripeTwinOptions = {}): Promise<
     },
     retryInvoicePayment: (id, paymentMethod) =>
       renderInvoice(store, retryScheduledPayment(automaticCtx(), id, paymentMethod)),
+    forceDeleteSubscription: (id) => {
+      if (!store.subscriptions.delete(id)) return false;
+      for (const [itemId, item] of store.subscriptionItems) {
+        if (item.subscription === id) store.subscriptionItems.delete(itemId);
+      }
+      return true;
+    },
     flushWebhooks: () => webhooks.idle(),
     close: async () => {
       webhooks.close();

@@ -258,6 +258,21 @@ describe('NetSuite twin', () => {
     expect((await ns('GET', '/invoice/eid:in_5')).status).toBe(404);
   });
 
+  it('deletes any record through its control endpoint, as an administrator would behind the integration', async () => {
+    await ns('PUT', '/customer/eid:cus_6', acme);
+    await ns('PUT', '/invoice/eid:in_6', invoiceBody({ externalId: 'cus_6' }));
+    const id = String(twin.getByExternalId('invoice', 'in_6')?.id);
+    // Unsigned and fault-free like the other `/_twin/` endpoints: the posted invoice goes.
+    twin.faults.set({ errorRate: 1 });
+    const deleted = await fetch(`${twin.url}/_twin/records/invoice/${id}`, { method: 'DELETE' });
+    twin.faults.set({});
+    expect(deleted.status).toBe(200);
+    expect(await deleted.json()).toEqual({ deleted: { type: 'invoice', id } });
+    expect((await ns('GET', '/invoice/eid:in_6')).status).toBe(404);
+    expect((await fetch(`${twin.url}/_twin/records/invoice/${id}`, { method: 'DELETE' })).status).toBe(404);
+    expect((await fetch(`${twin.url}/_twin/records/vendorBill/1`, { method: 'DELETE' })).status).toBe(400);
+  });
+
   it('updates with PATCH by id or external id, adding item lines unless replace names the sublist', async () => {
     await ns('PUT', '/customer/eid:cus_6', acme);
     const so = await ns('PUT', '/salesOrder/eid:opp_6', invoiceBody({ externalId: 'cus_6' }));
