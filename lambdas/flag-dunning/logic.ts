@@ -221,18 +221,38 @@ const linkedAccounts = async (
   ];
 };
 
+const sameFlag = (a: AccountFlag | null, b: AccountFlag | null): boolean =>
+  JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Writes the account flag of `invoices`, then reads the customer's state again and, while it shows a
+ * different flag (another event of the customer was applied and may have written the CRM before this
+ * write landed), writes the latest one: whichever write lands last shows the latest state. Returns the
+ * CRMs written and the state last read.
+ */
 const writeFlag = async (
+  event: DunningEvent,
   accounts: readonly { crm: Crm; id: string }[],
   invoices: DunningState['invoices'],
   deps: FlagDunningDeps,
-): Promise<Crm[]> => {
-  const flag = accountFlag(invoices);
-  for (const account of accounts) {
-    if (account.crm === 'salesforce')
-      await deps.crm.salesforce.updateAccount(account.id, flagFields(deps.mapping.salesforce, flag));
-    else await deps.crm.hubspot.updateCompany(account.id, flagFields(deps.mapping.hubspot, flag));
+): Promise<{ crms: Crm[]; latest: DunningState['invoices'] }> => {
+  let shown = invoices;
+  for (let attempt = 0; attempt < CONFLICT_ATTEMPTS; attempt += 1) {
+    const flag = accountFlag(shown);
+    for (const account of accounts) {
+      if (account.crm === 'salesforce')
+        await deps.crm.salesforce.updateAccount(account.id, flagFields(deps.mapping.salesforce, flag));
+      else await deps.crm.hubspot.updateCompany(account.id, flagFields(deps.mapping.hubspot, flag));
+    }
+    const latest = (await deps.dunning.get(customerOf(event))).invoices;
+    if (accounts.length === 0 || sameFlag(accountFlag(latest), flag)) {
+      return { crms: accounts.map((account) => account.crm), latest };
+    }
+    shown = latest;
   }
-  return accounts.map((account) => account.crm);
+  throw new TransientError(`dunning state of customer ${customerOf(event)} keeps changing`, {
+    code: 'DunningStateConflict',
+  });
 };
 
 const describeFailure = (entry: InvoiceDunning, invoiceId: string, accounts: readonly Crm[]): string =>
@@ -280,7 +300,12 @@ export const flagDunning = async (event: DunningEvent, deps: FlagDunningDeps): P
         invoiceKey(invoiceId),
       );
     }
-    const accounts = await writeFlag(linked, invoices, deps);
+    const { crms: accounts, latest } = await writeFlag(event, linked, invoices, deps);
+    // Paid while this failure was being applied: the payment's event may have looked for the exception
+    // before this one opened it, so this one resolves it.
+    const now = latest[invoiceId];
+    if (firstFailure && now?.status === 'paid')
+      await deps.exceptions.resolve(dunningExceptionId(invoiceId), now.eventId);
     return {
       outcome: 'flagged',
       invoiceId,
@@ -294,7 +319,7 @@ export const flagDunning = async (event: DunningEvent, deps: FlagDunningDeps): P
     };
   }
 
-  const accounts = await writeFlag(linked, invoices, deps);
+  const { crms: accounts } = await writeFlag(event, linked, invoices, deps);
   const exceptionResolved = await deps.exceptions.resolve(dunningExceptionId(invoiceId), event.id);
   return {
     outcome: 'cleared',

@@ -262,6 +262,57 @@ describe('flag-dunning logic', () => {
     await expect(flagDunning(paymentFailedEvent(2), t.deps)).rejects.toThrow(/keeps changing/);
   });
 
+  it('leaves the account showing the latest state when a payment lands while a failure writes the CRM', async () => {
+    const t = setup();
+    const write = t.deps.crm.salesforce.updateAccount;
+    let raced = false;
+    // The failure's CRM write is slow: the payment is applied and written in the meantime.
+    t.deps = {
+      ...t.deps,
+      crm: {
+        ...t.deps.crm,
+        salesforce: {
+          async updateAccount(id, fields) {
+            if (!raced && fields.Amount_Past_Due__c !== null) {
+              raced = true;
+              await flagDunning(invoicePaidEvent(), t.deps);
+            }
+            await write(id, fields);
+          },
+        },
+      },
+    };
+    await flagDunning(paymentFailedEvent(1), t.deps);
+    expect(raced).toBe(true);
+    expect(t.salesforceWrites.at(-1)?.fields).toMatchObject({
+      Amount_Past_Due__c: null,
+      Payment_Attempts__c: null,
+    });
+  });
+
+  it('resolves the exception it opened when the invoice was paid before the exception existed', async () => {
+    const t = setup();
+    const open = t.deps.exceptions.open;
+    let raced = false;
+    t.deps = {
+      ...t.deps,
+      exceptions: {
+        ...t.deps.exceptions,
+        async open(...args) {
+          if (!raced) {
+            raced = true;
+            // The payment looks for the exception before the failure has opened it.
+            expect(await flagDunning(invoicePaidEvent(), t.deps)).toMatchObject({ exceptionResolved: false });
+          }
+          return open(...args);
+        },
+      },
+    };
+    await flagDunning(paymentFailedEvent(1), t.deps);
+    expect(raced).toBe(true);
+    expect(t.resolved).toEqual([dunningExceptionId(INVOICE)]);
+  });
+
   it('still opens the exception when no CRM account is linked to the customer', async () => {
     const t = setup({});
     expect(await flagDunning(paymentFailedEvent(1), t.deps)).toMatchObject({
