@@ -147,12 +147,18 @@ export interface LinksRepository {
 }
 
 /**
- * Forgets one link (not its reverse): reconciliation's re-drive does this when the ERP record a link
+ * Forgets one link and its reverse: reconciliation's re-drive does this when the ERP record a link
  * names is gone or differs, so the normal flow, which trusts its links, posts the record again by
- * external id. Only `ifTargetId` is removed: a link another run already re-recorded is kept.
+ * external id. `only` keeps a link that no longer is the one re-drive saw: one naming another target
+ * id, or one recorded at or after `recordedBefore` (the flow re-posted the record since the difference
+ * was found, so a second re-drive of it writes nothing). `absent` when there was no link.
  */
 export interface LinksEraser {
-  forget(key: LinkKey, target: System, ifTargetId?: string): Promise<void>;
+  forget(
+    key: LinkKey,
+    target: System,
+    only?: { readonly targetId?: string; readonly recordedBefore?: string },
+  ): Promise<'forgotten' | 'kept' | 'absent'>;
 }
 
 // ---- Exceptions ----------------------------------------------------------------------------------

@@ -122,7 +122,15 @@ export const redriveDifference = async (
   );
   if (!event) return { outcome: 'nothing-to-redrive', reason: `${spec.type} maps to no canonical event` };
   const link = linkOf(event);
-  await deps.links.forget(link, 'netsuite');
+  // The difference's event occurred when reconciliation found it: a link recorded since is the
+  // flow's re-post (an earlier re-drive of this difference), which a second one must not repeat.
+  const forgotten = await deps.links.forget(link, 'netsuite', { recordedBefore: replayed.occurredAt });
+  if (forgotten === 'kept') {
+    return {
+      outcome: 'nothing-to-redrive',
+      reason: `${link.entity} ${link.id} was posted to the ERP again after the difference was found (${replayed.occurredAt})`,
+    };
+  }
   await deps.publisher.publish([event]);
   return {
     outcome: 'redriven',

@@ -162,13 +162,15 @@ describe('the links repository', () => {
       .on(DeleteCommand)
       .resolvesOnce({ Attributes: { pk: 'invoice#stripe#in_1', target: 'netsuite', targetId: '77' } })
       .resolves({});
-    await dynamoLinksEraser(client, 'links').forget(invoice, 'netsuite', '77');
+    expect(await dynamoLinksEraser(client, 'links').forget(invoice, 'netsuite', { targetId: '77' })).toBe(
+      'forgotten',
+    );
     expect(dynamo.commandCalls(DeleteCommand).map((call) => call.args[0].input)).toEqual([
       {
         TableName: 'links',
         Key: { pk: 'invoice#stripe#in_1', target: 'netsuite' },
         ReturnValues: 'ALL_OLD',
-        ConditionExpression: 'targetId = :id',
+        ConditionExpression: 'attribute_not_exists(targetId) OR (targetId = :id)',
         ExpressionAttributeValues: { ':id': '77' },
       },
       {
@@ -182,8 +184,33 @@ describe('the links repository', () => {
 
   it('has no reverse to forget when the link was already gone', async () => {
     dynamo.on(DeleteCommand).resolves({});
-    await dynamoLinksEraser(client, 'links').forget(invoice, 'netsuite');
+    expect(await dynamoLinksEraser(client, 'links').forget(invoice, 'netsuite')).toBe('absent');
     expect(dynamo.commandCalls(DeleteCommand)).toHaveLength(1);
+  });
+
+  it('forgets only a link recorded before the given time, keeping one recorded since', async () => {
+    dynamo.on(DeleteCommand).rejectsOnce(named('ConditionalCheckFailedException'));
+    const at = '2026-12-04T03:00:00.000Z';
+    expect(await dynamoLinksEraser(client, 'links').forget(invoice, 'netsuite', { recordedBefore: at })).toBe(
+      'kept',
+    );
+    expect(dynamo.commandCalls(DeleteCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        TableName: 'links',
+        Key: { pk: 'invoice#stripe#in_1', target: 'netsuite' },
+        ReturnValues: 'ALL_OLD',
+        ConditionExpression: 'attribute_not_exists(targetId) OR (recordedAt < :before)',
+        ExpressionAttributeValues: { ':before': at },
+      },
+    ]);
+  });
+
+  it('counts the link forgotten when its reverse already points elsewhere', async () => {
+    dynamo
+      .on(DeleteCommand)
+      .resolvesOnce({ Attributes: { pk: 'invoice#stripe#in_1', target: 'netsuite', targetId: '77' } })
+      .rejectsOnce(named('ConditionalCheckFailedException'));
+    expect(await dynamoLinksEraser(client, 'links').forget(invoice, 'netsuite')).toBe('forgotten');
   });
 
   it('keeps a link another run re-recorded, quietly, and is transient when the delete fails', async () => {
@@ -192,7 +219,7 @@ describe('the links repository', () => {
       .on(DeleteCommand)
       .rejectsOnce(named('ConditionalCheckFailedException'))
       .rejectsOnce(named('InternalServerError'));
-    await expect(eraser.forget(invoice, 'netsuite', '77')).resolves.toBeUndefined();
+    expect(await eraser.forget(invoice, 'netsuite', { targetId: '77' })).toBe('kept');
     expect(await failureOf(eraser.forget(invoice, 'netsuite'))).toEqual({
       name: 'TransientError',
       code: 'LinksUnavailable',

@@ -88,23 +88,46 @@ export const dynamoLinksRepository = (
 
 export const dynamoLinksEraser = (client: DynamoDBDocumentClient, tableName: string): LinksEraser => ({
   /**
-   * Deletes the link and then its reverse (the target's record pointing back), so neither the flow nor
-   * a trail trusts a record the target no longer has; the reverse only while it still points back here.
+   * Deletes the link (only while it is still the one `only` describes; an item with no such link
+   * passes the condition, and is `absent`) and then its reverse, the target's record pointing back, so
+   * neither the flow nor a trail trusts a record the target no longer has; the reverse only while it
+   * still points back here.
    */
-  async forget(key, target, ifTargetId) {
+  async forget(key, target, only = {}) {
+    const conditions: string[] = [];
+    const values: Record<string, string> = {};
+    if (only.targetId !== undefined) {
+      conditions.push('targetId = :id');
+      values[':id'] = only.targetId;
+    }
+    if (only.recordedBefore !== undefined) {
+      conditions.push('recordedAt < :before');
+      values[':before'] = only.recordedBefore;
+    }
+    const condition =
+      conditions.length === 0
+        ? {}
+        : {
+            ConditionExpression: `attribute_not_exists(targetId) OR (${conditions.join(' AND ')})`,
+            ExpressionAttributeValues: values,
+          };
+    let targetId: unknown;
     try {
       const { Attributes } = await client.send(
         new DeleteCommand({
           TableName: tableName,
           Key: { pk: pk(key), target },
           ReturnValues: 'ALL_OLD',
-          ...(ifTargetId === undefined
-            ? {}
-            : { ConditionExpression: 'targetId = :id', ExpressionAttributeValues: { ':id': ifTargetId } }),
+          ...condition,
         }),
       );
-      const targetId = Attributes?.targetId;
-      if (typeof targetId !== 'string') return;
+      targetId = Attributes?.targetId;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return 'kept';
+      throw new TransientError('links table delete failed', { code: 'LinksUnavailable' }, { cause: error });
+    }
+    if (typeof targetId !== 'string') return 'absent';
+    try {
       await client.send(
         new DeleteCommand({
           TableName: tableName,
@@ -114,8 +137,10 @@ export const dynamoLinksEraser = (client: DynamoDBDocumentClient, tableName: str
         }),
       );
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
-      throw new TransientError('links table delete failed', { code: 'LinksUnavailable' }, { cause: error });
+      // The reverse already points elsewhere (or is gone): nothing of this link is left to forget.
+      if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException'))
+        throw new TransientError('links table delete failed', { code: 'LinksUnavailable' }, { cause: error });
     }
+    return 'forgotten';
   },
 });
