@@ -325,21 +325,26 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
   const vendorsIdle = async () => {
     await Promise.all([stripe.idle(), runtime.salesforce?.idle(), runtime.hubspot?.idle()]);
   };
-  /** Waits until every expected record is there, or the runtime has nothing left to do. */
+  /**
+   * Waits until every expected record is there, or the runtime has nothing left to do: for 2 s in a
+   * row, every vendor sender is idle (asked afresh each round, which also flushes a delivery held back
+   * for reordering: a flow's own writes to a vendor start new webhooks after the sending is over), no
+   * event delivery is in flight, no execution runs and no queue holds a message outside its DLQ.
+   */
   const settle = async () => {
-    let idle = false;
-    void vendorsIdle().then(() => {
-      idle = true;
-    });
     const deadline = Date.now() + settleTimeoutMs;
     let quietChecks = 0;
     while (Date.now() < deadline) {
       sweep();
       if (pending.size === 0) return;
-      const running = runtime.stepFunctions.snapshot().executions.some((e) => e.status === 'RUNNING');
-      const quiet = idle && !running && !runtime.sqs.hasMessagesOutsideDeadLetterQueues();
+      const vendorsQuiet = await Promise.race([vendorsIdle().then(() => true), sleep(250).then(() => false)]);
+      const quiet =
+        vendorsQuiet &&
+        runtime.stepFunctions.runningCount === 0 &&
+        runtime.events.inFlightDeliveries === 0 &&
+        !runtime.sqs.hasMessagesOutsideDeadLetterQueues();
       quietChecks = quiet ? quietChecks + 1 : 0;
-      if (quietChecks >= 4) return;
+      if (quietChecks >= 8) return;
       await sleep(250);
     }
     log(`settling timed out with ${pending.size} ERP records outstanding`);

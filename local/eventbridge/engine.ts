@@ -311,6 +311,11 @@ export class EventBridgeEngine {
     return this.delivery.idle();
   }
 
+  /** Target invocations in flight now (retries included), without building a snapshot. */
+  get inFlightDeliveries(): number {
+    return this.delivery.inFlightCount;
+  }
+
   /** Target invocations given up on, oldest first. */
   failures(): readonly DeliveryFailure[] {
     return this.delivery.failures();

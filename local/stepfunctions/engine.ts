@@ -397,6 +397,11 @@ export class StepFunctionsEngine {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
+  /** Executions still RUNNING, without building a snapshot. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
   snapshot(): EngineSnapshot {
     return {
       stateMachines: [...this.stateMachines.values()].map(({ description }) => ({
