@@ -7,7 +7,7 @@ import {
   netsuiteEnv,
   queueConsumerEnv,
 } from '../shared/contracts/env-fields';
-import { dynamoConcurrencyLeases, heldLease } from './aws/concurrency-leases';
+import { dynamoConcurrencyLeases } from './aws/concurrency-leases';
 import { documentClient } from './aws/documents';
 import { eventBridgePublisher } from './aws/event-publisher';
 import { dynamoExceptionsRepository } from './aws/exceptions-repository';
@@ -39,13 +39,9 @@ export interface ErpFlowEnv {
   readonly NETSUITE_CONCURRENCY_LIMIT: number;
 }
 
-/** Longest an environment keeps one NetSuite lease for its next requests before giving it back. */
-export const LEASE_KEPT_MS = 3_000;
-
 /**
  * The NetSuite client every function that calls NetSuite uses: its credentials from Secrets Manager,
- * and the account's concurrency leases (one per request in flight, kept for the environment's next
- * request of the invocation) shared with every other caller.
+ * and the account's concurrency leases (one per request in flight) shared with every other caller.
  */
 export const netSuiteClientFromEnv = (
   env: Pick<
@@ -62,16 +58,11 @@ export const netSuiteClientFromEnv = (
     baseUrl: env.NETSUITE_BASE_URL,
     timeoutMs: env.NETSUITE_TIMEOUT_MS,
     credentials: netSuiteCredentialsFrom(env.NETSUITE_SECRET_ID),
-    // One lease kept across an invocation's requests, given back at its end (`endInvocation`) or
-    // after 3 s, well within the lease's duration (the request timeout + 30 s).
-    leases: heldLease(
-      dynamoConcurrencyLeases(documents, env.CONCURRENCY_LEASES_TABLE_NAME, {
-        resource: 'netsuite',
-        limit: env.NETSUITE_CONCURRENCY_LIMIT,
-        leaseMs: env.NETSUITE_TIMEOUT_MS + 30_000,
-      }),
-      { maxHoldMs: LEASE_KEPT_MS },
-    ),
+    leases: dynamoConcurrencyLeases(documents, env.CONCURRENCY_LEASES_TABLE_NAME, {
+      resource: 'netsuite',
+      limit: env.NETSUITE_CONCURRENCY_LIMIT,
+      leaseMs: env.NETSUITE_TIMEOUT_MS + 30_000,
+    }),
   });
 
 /** What the billing-to-ERP flows work with: the NetSuite client, the links and exceptions, the bus. */

@@ -36,5 +36,4 @@ export const handler = sagaStepHandler({
   metrics,
   metricsOfStep: METRICS_OF_STEP,
   describe: (saga) => ({ crm: saga.deal.crm, dealId: saga.deal.dealId }),
-  afterStep: () => saga.netsuite.endInvocation(),
 });

@@ -25,7 +25,6 @@ export const handler = eventConsumer({
   // A throttled or failing ERP: its Retry-After, else 15 s doubling per receive. An invoice not
   // posted yet is a race expected to settle in seconds: 3 s doubling (see INVOICE_NOT_POSTED).
   retryPolicy: retryPolicyAwaiting(15, [INVOICE_NOT_POSTED]),
-  afterBatch: () => netsuite.endInvocation(),
   handle: async (event) => {
     const result = await applyPayment(event, deps);
     if (result.outcome === 'applied') {

@@ -36,7 +36,6 @@ export const handler = eventConsumer({
   // A throttled or failing vendor: its Retry-After, else 15 s doubling per receive. A credit note whose
   // invoice, or a void whose memo, is not posted yet waits from 3 s.
   retryPolicy: retryPolicyAwaiting(15, [INVOICE_NOT_POSTED, CREDIT_MEMO_NOT_POSTED]),
-  afterBatch: () => netsuite.endInvocation(),
   handle: async (event) => {
     const result = await postCreditMemo(event, deps);
     metrics.addMetric(

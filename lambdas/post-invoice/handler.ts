@@ -23,7 +23,6 @@ export const handler = eventConsumer({
   queueUrl: env.QUEUE_URL,
   // A throttled or failing ERP: its Retry-After, else 30 s doubling per receive.
   retryPolicy: { baseSeconds: 30 },
-  afterBatch: () => netsuite.endInvocation(),
   handle: async (event) => {
     const result = await postInvoice(event, deps);
     metrics.addMetric('InvoicesPosted', MetricUnit.Count, 1);

@@ -93,11 +93,6 @@ export interface EventConsumerOptions<T extends EventType, R> {
   /** The queue the records come from, to delay a failed record's redelivery. */
   readonly queueUrl: string;
   readonly retryPolicy: RetryPolicy;
-  /**
-   * Runs once the batch is processed, whatever its outcome: e.g. giving back the vendor lease the
-   * invocation kept across its records (`NetSuiteClient.endInvocation`). @default nothing
-   */
-  readonly afterBatch?: () => Promise<void>;
 }
 
 /**
@@ -206,15 +201,7 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
     });
   return middy(async (event: SQSEvent, context: Context) => {
     idempotencyConfig.registerLambdaContext(context);
-    try {
-      return await processBatch(event, context);
-    } finally {
-      await options
-        .afterBatch?.()
-        .catch((error: unknown) =>
-          logger.warn('could not finish the batch cleanly', { error: safeMessage(error) }),
-        );
-    }
+    return processBatch(event, context);
   })
     .use(injectLambdaContext(logger))
     .use(logMetrics(options.metrics));

@@ -48,11 +48,6 @@ export interface SagaStepHandlerOptions<
   readonly metricsOfStep?: Partial<Record<Step, readonly string[]>>;
   /** What the `step done` log line says about the saga (ids only: no payloads, no personal data). */
   readonly describe: (saga: WithEvent<State, T>) => Record<string, string>;
-  /**
-   * Runs once the step's work is over, success or not, before any Retry-After wait: e.g. giving back
-   * the vendor lease the invocation kept (`NetSuiteClient.endInvocation`). @default nothing
-   */
-  readonly afterStep?: () => Promise<void>;
 }
 
 /** The error the state machine sees: its `name` is what Retry and Catch match. */
@@ -102,23 +97,11 @@ export const sagaStepHandler = <
     }
   };
 
-  const runThenSettle = async (step: Step, saga: WithEvent<State, T>): Promise<Result> => {
-    try {
-      return await options.run(step, saga);
-    } finally {
-      await options
-        .afterStep?.()
-        .catch((error: unknown) =>
-          logger.warn('could not finish the step cleanly', { error: safeMessage(error) }),
-        );
-    }
-  };
-
   const runOne = async (input: unknown, context: Context): Promise<Result> => {
     const { step, saga } = parseInput(input);
     logger.appendKeys({ correlationId: saga.event.correlationId, eventId: saga.event.id, step });
     try {
-      const result = await runThenSettle(step, saga);
+      const result = await options.run(step, saga);
       for (const metric of options.metricsOfStep?.[step] ?? [])
         metrics.addMetric(metric, MetricUnit.Count, 1);
       logger.info('step done', options.describe(saga));

@@ -42,7 +42,6 @@ export const handler = eventConsumer({
   queueUrl: env.QUEUE_URL,
   // A throttled vendor: its Retry-After, else 15 s doubling per receive. A saga still making the
   // order is seconds from done: 3 s doubling.
-  afterBatch: () => shared.netsuite.endInvocation(),
   retryPolicy: {
     baseSeconds: 15,
     baseSecondsByCode: { SalesOrderNotLinkedYet: 3, SubscriptionNotLinkedYet: 3 },

@@ -237,35 +237,6 @@ describe('the event consumer', () => {
     ]);
   });
 
-  it('runs afterBatch once, after every record of the batch, even when one failed', async () => {
-    const order: string[] = [];
-    const w = consumerWorld(
-      'billing.invoice.finalized',
-      async (event) => {
-        order.push(event.source.eventId);
-        if (event.source.eventId === 'evt_fails') throw new TransientError('down', { code: 'HTTP503' });
-        return { outcome: 'posted' as const };
-      },
-      {
-        afterBatch: async () => {
-          order.push('afterBatch');
-        },
-      },
-    );
-    const failing = parseEvent(
-      mapStripeEvent(
-        parseStripeEvent(
-          stripeEventFor('invoice.finalized', vendorJson('stripe/resources/invoice.json'), 'evt_fails'),
-        ),
-        'acct_test',
-      ),
-      'billing.invoice.finalized',
-    );
-    const first = invoiceFinalizedEvent();
-    await w.run(batchOf(recordOf(first, 1, 'ok'), recordOf(failing, 1, 'bad')));
-    expect(order).toEqual([first.source.eventId, 'evt_fails', 'afterBatch']);
-  });
-
   it('fails only the record a transient error hit, delaying its redelivery by the doubling backoff', async () => {
     const w = consumerWorld('billing.invoice.finalized', async (event) => {
       if (event.source.eventId === 'evt_fails') throw new TransientError('down', { code: 'HTTP503' });

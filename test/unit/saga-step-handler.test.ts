@@ -23,7 +23,6 @@ const input = z.object({
 
 const handlerRunning = (run: (step: 'change' | 'undo') => Promise<unknown>) => {
   const seen: { step: string; eventId: string; amount: number }[] = [];
-  const settled: string[] = [];
   const handler = sagaStepHandler({
     input,
     eventType: 'crm.deal.won',
@@ -34,11 +33,8 @@ const handlerRunning = (run: (step: 'change' | 'undo') => Promise<unknown>) => {
     logger: new Logger({ serviceName: 'steps-test', logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'RevBridge', serviceName: 'steps-test' }),
     describe: () => ({}),
-    afterStep: async () => {
-      settled.push(seen.at(-1)?.step ?? 'none');
-    },
   });
-  return { handler, seen, settled };
+  return { handler, seen };
 };
 
 const failureOf = async (promise: Promise<unknown>): Promise<Error> => {
@@ -51,18 +47,6 @@ const failureOf = async (promise: Promise<unknown>): Promise<Error> => {
 };
 
 describe('the saga step handler', () => {
-  it('runs afterStep once the step is over, whether it succeeded or failed', async () => {
-    const saga = { event: dealWonEvent(), amount: 1 };
-    const ok = handlerRunning(async () => ({}));
-    await ok.handler({ step: 'change', saga }, context);
-    expect(ok.settled).toEqual(['change']);
-    const failing = handlerRunning(async () => {
-      throw new TransientError('NetSuite is busy', { code: 'HTTP503' });
-    });
-    await failureOf(failing.handler({ step: 'undo', saga }, context));
-    expect(failing.settled).toEqual(['undo']);
-  });
-
   it('runs the named step on the saga with its start event parsed, and returns its result', async () => {
     const { handler, seen } = handlerRunning(async () => ({ id: 'sub_1' }));
     const result = await handler({ step: 'change', saga: { event: dealWonEvent(), amount: 3 } }, context);

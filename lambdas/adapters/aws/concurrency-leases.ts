@@ -12,8 +12,6 @@ export interface ConcurrencyLeases {
    * (`LeaseUnavailable`). The lease lasts `leaseMs` if never given back (default: the option's).
    */
   acquire(deadlineMs: number, leaseMs?: number): Promise<ReleaseLease>;
-  /** Gives back a lease kept across requests (`heldLease`), if these leases keep one. */
-  releaseHeld?(): Promise<void>;
 }
 
 export interface ConcurrencyLeasesOptions {
@@ -148,67 +146,6 @@ export const dynamoConcurrencyLeases = (
         // busier but every refused attempt is a billed write (npm run bench -- budget measures it).
         await sleep(Math.min(deadlineMs - now(), random() * Math.min(250, 20 * 2 ** attempt)));
       }
-    },
-  };
-};
-
-/** Leases of which this execution environment keeps one across requests; see `heldLease`. */
-export interface HeldLeases extends ConcurrencyLeases {
-  /** Gives the kept lease back (once its request, if one is in flight, is done). Call it as an invocation ends. */
-  releaseHeld(): Promise<void>;
-}
-
-/**
- * Keeps the lease of one request for the next one in this execution environment, until `releaseHeld`
- * (the end of the invocation) or until it was kept `maxHoldMs`, when it is given back at once so other
- * environments get their turn and a kept lease never nears its expiry (`maxHoldMs` plus a request's
- * timeout must stay below the lease's duration). A consumer's records run one at a time, so a batch's
- * requests follow each other on one slot instead of giving it back and waiting for it again between
- * requests: two writes and a wait per batch, not per request, and the account's slot is not idle
- * while its next holder polls for it. A second request while the kept lease is in use (a step making
- * two at once) takes its own lease, given back as it ends.
- */
-export const heldLease = (
-  leases: ConcurrencyLeases,
-  options: { readonly maxHoldMs: number; readonly now?: () => number },
-): HeldLeases => {
-  const now = options.now ?? Date.now;
-  let kept: { release: ReleaseLease; takenAt: number; inUse: boolean; releaseWhenDone: boolean } | undefined;
-
-  const giveBack = async () => {
-    const lease = kept;
-    kept = undefined;
-    await lease?.release();
-  };
-
-  return {
-    async acquire(deadlineMs, leaseMs) {
-      if (kept && !kept.inUse && now() - kept.takenAt >= options.maxHoldMs) await giveBack();
-      if (kept?.inUse) return leases.acquire(deadlineMs, leaseMs);
-      if (!kept) {
-        const release = await leases.acquire(deadlineMs, leaseMs);
-        // Another request of this environment may have kept one meanwhile: this one is its own.
-        if (kept) return release;
-        kept = { release, takenAt: now(), inUse: false, releaseWhenDone: false };
-      }
-      const lease = kept;
-      lease.inUse = true;
-      let done = false;
-      return async () => {
-        if (done) return;
-        done = true;
-        lease.inUse = false;
-        if (lease === kept && (lease.releaseWhenDone || now() - lease.takenAt >= options.maxHoldMs))
-          await giveBack();
-      };
-    },
-    async releaseHeld() {
-      if (!kept) return;
-      if (kept.inUse) {
-        kept.releaseWhenDone = true;
-        return;
-      }
-      await giveBack();
     },
   };
 };

@@ -184,14 +184,6 @@ export class NetSuiteClient {
   }
 
   /**
-   * Gives back the lease this environment kept across the invocation's requests (the leases from
-   * `heldLease`); the functions' handlers call it as each invocation ends.
-   */
-  async endInvocation(): Promise<void> {
-    await this.options.leases?.releaseHeld?.();
-  }
-
-  /**
    * Voids a transaction, NetSuite's finance-safe undo of a posted one: it stays, with status Voided and
    * its lines and applications at zero (a direct void; with "Void Transactions Using Reversing Journals"
    * on, NetSuite posts a reversing journal instead). Called as a record action on the internal id. REST
