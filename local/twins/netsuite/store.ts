@@ -144,6 +144,11 @@ export class RecordStore {
   private readonly records = new Map<AnyRecordType, Map<string, StoredRecord>>();
   /** `<type> <externalId>` → record: an `eid:` lookup must not scan the table (it grew quadratic under load). */
   private readonly byExternalId = new Map<string, StoredRecord>();
+  /**
+   * The payments and credit memos ever written with an apply line for an invoice, by invoice id: a
+   * superset read through the tables, so it needs no undo on a delete or a void.
+   */
+  private readonly appliedBy = new Map<string, Set<string>>();
   private readonly writes = new Map<string, number>();
   private readonly ids = new IdGenerator();
 
@@ -220,6 +225,7 @@ export class RecordStore {
     const data = this.normalize(type, body, existing.id);
     if (data.tranId === undefined && existing.data.tranId !== undefined) data.tranId = existing.data.tranId;
     existing.data = data;
+    this.indexApplications(existing);
     existing.lastModifiedDate = this.now().toISOString();
     this.countWrite(type, externalId);
     return { record: existing, created: false };
@@ -267,6 +273,7 @@ export class RecordStore {
       }
     }
     record.data = this.normalize(type, merged, record.id, itemLines(record.data));
+    this.indexApplications(record);
     if (record.externalId !== undefined) this.byExternalId.delete(externalIdKey(type, record.externalId));
     if (externalId === undefined) delete record.externalId;
     else {
@@ -612,11 +619,11 @@ export class RecordStore {
   /** Invoice total minus what payments and credit memos apply to it (`exceptId` leaves one out). */
   private amountRemaining(invoice: StoredRecord, exceptId?: string): number {
     let applied = 0;
-    for (const type of ['customerPayment', 'creditMemo'] as const) {
-      for (const record of this.table(type).values()) {
-        if (record.id === exceptId) continue;
-        for (const line of applyLines(record.data)) if (line.doc.id === invoice.id) applied += line.amount;
-      }
+    for (const id of this.appliedBy.get(invoice.id) ?? []) {
+      if (id === exceptId) continue;
+      const record = this.table('customerPayment').get(id) ?? this.table('creditMemo').get(id);
+      for (const line of applyLines(record?.data ?? {}))
+        if (line.doc.id === invoice.id) applied += line.amount;
     }
     return round2(transactionTotals(invoice.data).total - applied);
   }
@@ -688,8 +695,22 @@ export class RecordStore {
       this.byExternalId.set(externalIdKey(type, externalId), record);
     }
     this.table(type).set(id, record);
+    this.indexApplications(record);
     if (externalId !== undefined) this.countWrite(type, externalId);
     return record;
+  }
+
+  /** Notes which invoices a payment or credit memo applies to (`appliedBy`). */
+  private indexApplications(record: StoredRecord): void {
+    if (record.type !== 'customerPayment' && record.type !== 'creditMemo') return;
+    for (const line of applyLines(record.data)) {
+      let ids = this.appliedBy.get(line.doc.id);
+      if (!ids) {
+        ids = new Set();
+        this.appliedBy.set(line.doc.id, ids);
+      }
+      ids.add(record.id);
+    }
   }
 
   private countWrite(type: AnyRecordType, externalId: string): void {

@@ -44,6 +44,11 @@ export class OrgStore {
   readonly userId: string;
   readonly standardPricebookId: string;
   private tables = new Map<SObjectName, Map<string, SRecord>>();
+  /**
+   * Line item ids by opportunity id, every one ever written: a superset, read through the table, so
+   * it needs no undo when a request is rolled back or a record deleted.
+   */
+  private readonly lineItemIds = new Map<string, Set<string>>();
   private readonly minter = new RecordIdMinter();
   private readonly listeners: Array<(change: RecordChange) => void> = [];
   private readonly currencies: readonly string[];
@@ -138,7 +143,7 @@ export class OrgStore {
     });
     if (findField(def, 'OwnerId') && record.OwnerId === null) record.OwnerId = this.userId;
     this.table(def.name).set(id, record);
-    this.afterWrite(def, record);
+    this.afterWrite(def, record, undefined);
     this.emit({ type: def.name, before: undefined, after: { ...record } });
     return id;
   }
@@ -167,7 +172,7 @@ export class OrgStore {
     record.LastModifiedById = this.userId;
     record.SystemModstamp = now;
     this.table(def.name).set(existing.Id as string, record);
-    this.afterWrite(def, record);
+    this.afterWrite(def, record, before);
     this.emit({ type: def.name, before, after: { ...record } });
   }
 
@@ -218,7 +223,8 @@ export class OrgStore {
   delete(typeName: string, id: string): void {
     const def = this.sobject(typeName);
     const id18 = toId18(id);
-    if (id18 === undefined || !this.table(def.name).has(id18)) throw notFound();
+    const removed = id18 === undefined ? undefined : this.table(def.name).get(id18);
+    if (id18 === undefined || !removed) throw notFound();
     this.table(def.name).delete(id18);
     // Master-detail and the opportunity's products go with their parent.
     for (const child of def.childRelationships) {
@@ -227,7 +233,7 @@ export class OrgStore {
         if (record[child.field] === id18) this.delete(child.childSObject, record.Id as string);
       }
     }
-    if (def.name === 'OpportunityLineItem') this.rollUpOpportunities();
+    if (def.name === 'OpportunityLineItem') this.rollUpOpportunity(removed.OpportunityId);
   }
 
   /** Inserts without validation, for the seed data an org comes with. */
@@ -555,39 +561,49 @@ export class OrgStore {
     }
   }
 
-  private afterWrite(def: SObjectDef, record: SRecord): void {
+  private afterWrite(def: SObjectDef, record: SRecord, before: SRecord | undefined): void {
     if (def.name !== 'OpportunityLineItem') return;
-    const opportunity = this.table('Opportunity').get(record.OpportunityId as string);
+    const opportunityId = record.OpportunityId as string;
+    let ids = this.lineItemIds.get(opportunityId);
+    if (!ids) {
+      ids = new Set();
+      this.lineItemIds.set(opportunityId, ids);
+    }
+    ids.add(record.Id as string);
+    const opportunity = this.table('Opportunity').get(opportunityId);
     if (opportunity && opportunity.Pricebook2Id === null) {
       const entry = this.table('PricebookEntry').get(record.PricebookEntryId as string);
       opportunity.Pricebook2Id = entry?.Pricebook2Id ?? null;
     }
-    this.rollUpOpportunities();
+    this.rollUpOpportunity(opportunityId);
+    if (before && before.OpportunityId !== opportunityId) this.rollUpOpportunity(before.OpportunityId);
   }
 
-  /** Keeps every opportunity's roll-ups (amount, quantity, has-products) in line with its line items. */
-  private rollUpOpportunities(): void {
-    for (const opportunity of this.table('Opportunity').values()) {
-      const items = this.lineItemsOf(opportunity.Id as string);
-      opportunity.HasOpportunityLineItem = items.length > 0;
-      if (items.length > 0) {
-        opportunity.Amount = round2(items.reduce((sum, item) => sum + Number(item.TotalPrice ?? 0), 0));
-        opportunity.TotalOpportunityQuantity = items.reduce(
-          (sum, item) => sum + Number(item.Quantity ?? 0),
-          0,
-        );
-        opportunity.ExpectedRevenue =
-          typeof opportunity.Probability === 'number'
-            ? round2((opportunity.Amount * opportunity.Probability) / 100)
-            : null;
-      }
+  /** Keeps an opportunity's roll-ups (amount, quantity, has-products) in line with its line items. */
+  private rollUpOpportunity(opportunityId: FieldValue | undefined): void {
+    const opportunity =
+      typeof opportunityId === 'string' ? this.table('Opportunity').get(opportunityId) : undefined;
+    if (!opportunity) return;
+    const items = this.lineItemsOf(opportunityId as string);
+    opportunity.HasOpportunityLineItem = items.length > 0;
+    if (items.length > 0) {
+      opportunity.Amount = round2(items.reduce((sum, item) => sum + Number(item.TotalPrice ?? 0), 0));
+      opportunity.TotalOpportunityQuantity = items.reduce((sum, item) => sum + Number(item.Quantity ?? 0), 0);
+      opportunity.ExpectedRevenue =
+        typeof opportunity.Probability === 'number'
+          ? round2((opportunity.Amount * opportunity.Probability) / 100)
+          : null;
     }
   }
 
   private lineItemsOf(opportunityId: string): SRecord[] {
-    return [...this.table('OpportunityLineItem').values()].filter(
-      (item) => item.OpportunityId === opportunityId,
-    );
+    const table = this.table('OpportunityLineItem');
+    const items: SRecord[] = [];
+    for (const id of this.lineItemIds.get(opportunityId) ?? []) {
+      const item = table.get(id);
+      if (item && item.OpportunityId === opportunityId) items.push(item);
+    }
+    return items;
   }
 
   private mustGetReference(type: SObjectName, id: FieldValue | undefined): SRecord {

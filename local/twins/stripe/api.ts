@@ -196,7 +196,7 @@ export function createApiHandler(options: ApiOptions): (req: TwinRequest) => Pro
     };
 
     const writes = req.method !== 'GET';
-    const snapshot = writes ? store.snapshot() : undefined;
+    if (writes) store.begin();
     const pending: Array<{ type: string; object: JsonObject; previous: JsonObject | null }> = [];
     const ctx = {
       store,
@@ -204,10 +204,11 @@ export function createApiHandler(options: ApiOptions): (req: TwinRequest) => Pro
     };
     const request = { id: requestId, idempotency_key: idempotencyKey };
     const commit = (): void => {
+      if (writes) store.commit();
       for (const event of pending) webhooks.emit(event.type, event.object, event.previous, request);
     };
     const rollback = (): void => {
-      if (snapshot !== undefined) store.restore(snapshot);
+      if (writes) store.rollback();
     };
 
     try {

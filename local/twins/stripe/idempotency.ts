@@ -63,7 +63,10 @@ export class IdempotencyCache {
 
   save(apiKey: string, key: string, response: Omit<SavedResponse, 'savedAt'>): void {
     this.prune();
-    this.saved.set(this.id(apiKey, key), { ...response, savedAt: this.clock() });
+    const id = this.id(apiKey, key);
+    // Deleted first, so the map stays in the order the responses were saved and pruning stops early.
+    this.saved.delete(id);
+    this.saved.set(id, { ...response, savedAt: this.clock() });
   }
 
   private id(apiKey: string, key: string): string {
@@ -73,7 +76,8 @@ export class IdempotencyCache {
   private prune(): void {
     const now = this.clock();
     for (const [id, saved] of this.saved) {
-      if (now - saved.savedAt >= IDEMPOTENCY_RETENTION_MS) this.saved.delete(id);
+      if (now - saved.savedAt < IDEMPOTENCY_RETENTION_MS) break;
+      this.saved.delete(id);
     }
   }
 }

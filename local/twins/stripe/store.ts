@@ -1,4 +1,5 @@
 import { IdGenerator } from '../common';
+import { JournaledMap } from '../common/journaled-map';
 import type { JsonObject } from './json';
 
 /**
@@ -342,43 +343,44 @@ export interface WebhookEndpointRecord {
   apiVersion: string | null;
 }
 
+/** The collections a write request may change (every one but the events). */
+interface Collections {
+  customers: JournaledMap<string, CustomerRecord>;
+  products: JournaledMap<string, ProductRecord>;
+  prices: JournaledMap<string, PriceRecord>;
+  taxRates: JournaledMap<string, TaxRateRecord>;
+  subscriptions: JournaledMap<string, SubscriptionRecord>;
+  subscriptionItems: JournaledMap<string, SubscriptionItemRecord>;
+  invoices: JournaledMap<string, InvoiceRecord>;
+  invoiceItems: JournaledMap<string, InvoiceItemRecord>;
+  paymentIntents: JournaledMap<string, PaymentIntentRecord>;
+  charges: JournaledMap<string, ChargeRecord>;
+  payments: JournaledMap<string, PaymentRecord>;
+  creditNotes: JournaledMap<string, CreditNoteRecord>;
+  webhookEndpoints: JournaledMap<string, WebhookEndpointRecord>;
+}
+
 /**
  * Stripe object ids: a type prefix then an opaque suffix. Newer objects carry a 24-character suffix
  * (`in_1Pgc6tB7WZ01zgkWu9fdqL6I`), older types 14 (`cus_QXg1o8vcGmoR32`), as in Stripe's own fixtures.
  */
-export interface StoreSnapshot {
-  customers: Map<string, CustomerRecord>;
-  products: Map<string, ProductRecord>;
-  prices: Map<string, PriceRecord>;
-  taxRates: Map<string, TaxRateRecord>;
-  subscriptions: Map<string, SubscriptionRecord>;
-  subscriptionItems: Map<string, SubscriptionItemRecord>;
-  invoices: Map<string, InvoiceRecord>;
-  invoiceItems: Map<string, InvoiceItemRecord>;
-  paymentIntents: Map<string, PaymentIntentRecord>;
-  charges: Map<string, ChargeRecord>;
-  payments: Map<string, PaymentRecord>;
-  creditNotes: Map<string, CreditNoteRecord>;
-  webhookEndpoints: Map<string, WebhookEndpointRecord>;
-}
-
 const SHORT_PREFIXES = new Set(['cus_', 'prod_', 'si_', 'req_']);
 
 export class Store {
-  readonly customers = new Map<string, CustomerRecord>();
-  readonly products = new Map<string, ProductRecord>();
-  readonly prices = new Map<string, PriceRecord>();
-  readonly taxRates = new Map<string, TaxRateRecord>();
-  readonly subscriptions = new Map<string, SubscriptionRecord>();
-  readonly subscriptionItems = new Map<string, SubscriptionItemRecord>();
-  readonly invoices = new Map<string, InvoiceRecord>();
-  readonly invoiceItems = new Map<string, InvoiceItemRecord>();
-  readonly paymentIntents = new Map<string, PaymentIntentRecord>();
-  readonly charges = new Map<string, ChargeRecord>();
-  readonly payments = new Map<string, PaymentRecord>();
-  readonly creditNotes = new Map<string, CreditNoteRecord>();
+  readonly customers = new JournaledMap<string, CustomerRecord>();
+  readonly products = new JournaledMap<string, ProductRecord>();
+  readonly prices = new JournaledMap<string, PriceRecord>();
+  readonly taxRates = new JournaledMap<string, TaxRateRecord>();
+  readonly subscriptions = new JournaledMap<string, SubscriptionRecord>();
+  readonly subscriptionItems = new JournaledMap<string, SubscriptionItemRecord>();
+  readonly invoices = new JournaledMap<string, InvoiceRecord>();
+  readonly invoiceItems = new JournaledMap<string, InvoiceItemRecord>();
+  readonly paymentIntents = new JournaledMap<string, PaymentIntentRecord>();
+  readonly charges = new JournaledMap<string, ChargeRecord>();
+  readonly payments = new JournaledMap<string, PaymentRecord>();
+  readonly creditNotes = new JournaledMap<string, CreditNoteRecord>();
   readonly events = new Map<string, EventRecord>();
-  readonly webhookEndpoints = new Map<string, WebhookEndpointRecord>();
+  readonly webhookEndpoints = new JournaledMap<string, WebhookEndpointRecord>();
   private readonly ids: IdGenerator;
   /** Request ids come from their own sequence, so reads never shift the ids of objects. */
   private readonly requestIds: IdGenerator;
@@ -397,22 +399,24 @@ export class Store {
   }
 
   /**
-   * A copy of every mutable collection but the events (which are only appended once a request
-   * succeeds). A write request that fails is rolled back to it, so a 400 never leaves half a change
-   * behind, as Stripe's transactional writes never do.
+   * Starts a write: every mutable collection but the events (which are only appended once a request
+   * succeeds) keeps what the write changes, so a write request that fails is rolled back
+   * (`rollback()`) and a 400 never leaves half a change behind, as Stripe's transactional writes never
+   * do. `commit()` keeps the changes. A write costs what it touches, not a copy of the store.
    */
-  snapshot(): StoreSnapshot {
-    return structuredClone(this.collections());
+  begin(): void {
+    for (const collection of Object.values(this.collections())) collection.begin();
   }
 
-  restore(snapshot: StoreSnapshot): void {
-    const current = this.collections();
-    for (const key of Object.keys(current) as Array<keyof StoreSnapshot>) {
-      refill(current[key] as Map<string, unknown>, snapshot[key] as Map<string, unknown>);
-    }
+  commit(): void {
+    for (const collection of Object.values(this.collections())) collection.end();
   }
 
-  private collections(): StoreSnapshot {
+  rollback(): void {
+    for (const collection of Object.values(this.collections())) collection.rollback();
+  }
+
+  private collections(): Collections {
     return {
       customers: this.customers,
       products: this.products,
@@ -457,9 +461,4 @@ export class Store {
   webhookSecret(): string {
     return this.ids.next('whsec_', 32);
   }
-}
-
-function refill<T>(target: Map<string, T>, source: Map<string, T>): void {
-  target.clear();
-  for (const [id, record] of source) target.set(id, record);
 }
