@@ -22,8 +22,8 @@ export const handler = eventConsumer({
   metrics,
   idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
   queueUrl: env.QUEUE_URL,
-  // A throttled or failing ERP: its Retry-After, else 15 s doubling per receive. An invoice not
-  // posted yet is a race expected to settle in seconds: 3 s doubling (see INVOICE_NOT_POSTED).
+  // A throttled or failing ERP: 15 s doubling per receive, never sooner than its Retry-After. An
+  // invoice not posted yet is a race expected to settle in seconds: 3 s doubling (see INVOICE_NOT_POSTED).
   retryPolicy: retryPolicyAwaiting(15, [INVOICE_NOT_POSTED]),
   handle: async (event) => {
     const result = await applyPayment(event, deps);

@@ -33,7 +33,7 @@ export const handler = eventConsumer({
   metrics,
   idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
   queueUrl: env.QUEUE_URL,
-  // A throttled CRM: its Retry-After, else 10 s doubling per receive.
+  // A throttled CRM: 10 s doubling per receive, never sooner than its Retry-After.
   retryPolicy: { baseSeconds: 10 },
   handle: async (event) => {
     const result = await flagDunning(event, deps);

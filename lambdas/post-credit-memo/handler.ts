@@ -33,8 +33,8 @@ export const handler = eventConsumer({
   metrics,
   idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
   queueUrl: env.QUEUE_URL,
-  // A throttled or failing vendor: its Retry-After, else 15 s doubling per receive. A credit note whose
-  // invoice, or a void whose memo, is not posted yet waits from 3 s.
+  // A throttled or failing vendor: 15 s doubling per receive, never sooner than its Retry-After. A
+  // credit note whose invoice, or a void whose memo, is not posted yet waits from 3 s.
   retryPolicy: retryPolicyAwaiting(15, [INVOICE_NOT_POSTED, CREDIT_MEMO_NOT_POSTED]),
   handle: async (event) => {
     const result = await postCreditMemo(event, deps);

@@ -21,7 +21,7 @@ export const handler = eventConsumer({
   metrics,
   idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
   queueUrl: env.QUEUE_URL,
-  // A throttled or failing ERP: its Retry-After, else 30 s doubling per receive.
+  // A throttled or failing ERP: 30 s doubling per receive, never sooner than its Retry-After.
   retryPolicy: { baseSeconds: 30 },
   handle: async (event) => {
     const result = await postInvoice(event, deps);

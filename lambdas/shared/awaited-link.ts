@@ -26,8 +26,8 @@ export const awaitLinked = (linked: string | undefined, code: string, message: s
 };
 
 /**
- * A consumer's retry policy: the vendor's Retry-After, else `baseSeconds` doubling per receive; the
- * waiting codes start at `AWAIT_BASE_SECONDS` instead.
+ * A consumer's retry policy: `baseSeconds` doubling per receive, never sooner than the vendor's
+ * Retry-After; the waiting codes start at `AWAIT_BASE_SECONDS` instead.
  */
 export const retryPolicyAwaiting = (baseSeconds: number, awaitingCodes: readonly string[]): RetryPolicy => ({
   baseSeconds,

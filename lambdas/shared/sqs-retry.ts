@@ -17,16 +17,24 @@ export interface RetryPolicy {
 }
 
 /**
- * When a failed message should come back: the vendor's Retry-After if it gave one, otherwise
- * exponential backoff on the receive count. The queue's own visibility timeout (six times the
- * function timeout) is far too long for a retry and far too short for a vendor outage.
+ * When a failed message should come back: exponential backoff on the receive count, and never sooner
+ * than the vendor's Retry-After. Retry-After alone is not enough: HubSpot's rolling window answers
+ * "1 s" to every caller while it is full, and the callers that all come back in a second spend a
+ * message's receives in seconds (46 won deals dead-lettered in a 10,000-flow chaos run). A duplicate
+ * of an event in progress elsewhere comes back in 2 s, doubling likewise. The queue's own visibility
+ * timeout (six times the function timeout) is far too long for a retry and far too short for a
+ * vendor outage.
  */
 export const retryDelaySeconds = (error: unknown, receiveCount: number, policy: RetryPolicy): number => {
+  const doubling = 2 ** Math.max(0, receiveCount - 1);
+  const ceiling = policy.maxSeconds ?? 900;
   if (error instanceof Error && error.name === 'IdempotencyAlreadyInProgressError')
-    return IN_PROGRESS_RETRY_SECONDS;
-  if (isTransient(error) && error.retryAfterSeconds !== undefined) return error.retryAfterSeconds;
+    return Math.min(ceiling, IN_PROGRESS_RETRY_SECONDS * doubling);
   const base = (isTransient(error) && policy.baseSecondsByCode?.[error.code]) || policy.baseSeconds;
-  return Math.min(policy.maxSeconds ?? 900, base * 2 ** Math.max(0, receiveCount - 1));
+  const backoff = Math.min(ceiling, base * doubling);
+  if (isTransient(error) && error.retryAfterSeconds !== undefined)
+    return Math.max(error.retryAfterSeconds, backoff);
+  return backoff;
 };
 
 /** Hides a failed message for `seconds` instead of the queue's default; a failure here only costs time. */

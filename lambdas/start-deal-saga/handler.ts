@@ -35,7 +35,8 @@ export const handler = eventConsumer({
   metrics,
   idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
   queueUrl: env.QUEUE_URL,
-  // A throttled CRM: its Retry-After, else 10 s doubling per receive (a deal waits, nobody pays yet).
+  // A throttled CRM: 10 s doubling per receive, never sooner than its Retry-After (a deal waits,
+  // nobody pays yet).
   retryPolicy: { baseSeconds: 10 },
   handle: async (event) => {
     const result = await startDealSaga(event, deps);

@@ -40,8 +40,8 @@ export const handler = eventConsumer({
   metrics,
   idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME,
   queueUrl: env.QUEUE_URL,
-  // A throttled vendor: its Retry-After, else 15 s doubling per receive. A saga still making the
-  // order is seconds from done: 3 s doubling.
+  // A throttled vendor: 15 s doubling per receive, never sooner than its Retry-After. A saga still
+  // making the order is seconds from done: 3 s doubling.
   retryPolicy: {
     baseSeconds: 15,
     baseSecondsByCode: { SalesOrderNotLinkedYet: 3, SubscriptionNotLinkedYet: 3 },

@@ -262,13 +262,16 @@ describe('the event consumer', () => {
     expect(w.opened).toEqual([]);
   });
 
-  it("honours a vendor's Retry-After over the backoff", async () => {
+  it("never comes back sooner than a vendor's Retry-After, nor sooner than the backoff", async () => {
     const w = consumerWorld('billing.invoice.finalized', async () => {
-      throw new TransientError('throttled', { code: 'HTTP429', retryAfterSeconds: 7 });
+      throw new TransientError('throttled', { code: 'HTTP429', retryAfterSeconds: 45 });
     });
+    await w.run(batchOf(recordOf(invoiceFinalizedEvent(), 1)));
     await w.run(batchOf(recordOf(invoiceFinalizedEvent(), 4)));
+    // 45 s asked against 30 s of backoff; then 30 s × 2³ against the 45 s asked.
     expect(w.visibilityChanges()).toEqual([
-      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-msg-1', VisibilityTimeout: 7 },
+      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-msg-1', VisibilityTimeout: 45 },
+      { QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-msg-1', VisibilityTimeout: 240 },
     ]);
   });
 

@@ -20,9 +20,18 @@ describe('the retry delay of a failed message', () => {
     expect([1, 2, 3, 4, 5].map((n) => retryDelaySeconds(busy, n, policy))).toEqual([10, 20, 40, 80, 100]);
   });
 
-  it('waits as long as the vendor asked, ignoring backoff and ceiling', () => {
+  it('waits as long as the vendor asked, above the ceiling too', () => {
     const throttled = new TransientError('slow', { code: 'RateLimited', retryAfterSeconds: 300 });
     expect(retryDelaySeconds(throttled, 4, policy)).toBe(300);
+  });
+
+  it('backs off a throttle whose Retry-After is shorter, so receives are not spent in seconds', () => {
+    const throttled = new TransientError('slow', { code: 'RATE_LIMITS', retryAfterSeconds: 1 });
+    expect([1, 2, 3, 4, 5].map((n) => retryDelaySeconds(throttled, n, policy))).toEqual([
+      10, 20, 40, 80, 100,
+    ]);
+    const longer = new TransientError('slow', { code: 'RATE_LIMITS', retryAfterSeconds: 15 });
+    expect([1, 2].map((n) => retryDelaySeconds(longer, n, policy))).toEqual([15, 20]);
   });
 
   it('uses the first delay given for the error code', () => {
@@ -32,9 +41,9 @@ describe('the retry delay of a failed message', () => {
     expect(retryDelaySeconds(race, 3, withCodes)).toBe(8);
   });
 
-  it('comes back in two seconds for a duplicate already in progress', () => {
+  it('comes back in two seconds for a duplicate already in progress, doubling per receive', () => {
     const inProgress = Object.assign(new Error('in progress'), { name: 'IdempotencyAlreadyInProgressError' });
-    expect(retryDelaySeconds(inProgress, 9, policy)).toBe(2);
+    expect([1, 2, 3, 4, 9].map((n) => retryDelaySeconds(inProgress, n, policy))).toEqual([2, 4, 8, 16, 100]);
   });
 
   it('backs off an unknown error like a transient one, with a 900 s default ceiling', () => {

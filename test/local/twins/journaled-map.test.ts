@@ -23,7 +23,9 @@ describe('JournaledMap', () => {
     const map = filled();
     map.begin();
     for (const row of map.values()) row.amount += 1;
-    map.forEach((row) => row.lines.push(7));
+    map.forEach((row) => {
+      row.lines.push(7);
+    });
     map.set('d', { id: 'd', amount: 4, lines: [] });
     map.set('a', { id: 'a', amount: 5, lines: [] });
     map.rollback();
