@@ -343,22 +343,23 @@ export interface WebhookEndpointRecord {
   apiVersion: string | null;
 }
 
-/** The collections a write request may change (every one but the events). */
-interface Collections {
-  customers: JournaledMap<string, CustomerRecord>;
-  products: JournaledMap<string, ProductRecord>;
-  prices: JournaledMap<string, PriceRecord>;
-  taxRates: JournaledMap<string, TaxRateRecord>;
-  subscriptions: JournaledMap<string, SubscriptionRecord>;
-  subscriptionItems: JournaledMap<string, SubscriptionItemRecord>;
-  invoices: JournaledMap<string, InvoiceRecord>;
-  invoiceItems: JournaledMap<string, InvoiceItemRecord>;
-  paymentIntents: JournaledMap<string, PaymentIntentRecord>;
-  charges: JournaledMap<string, ChargeRecord>;
-  payments: JournaledMap<string, PaymentRecord>;
-  creditNotes: JournaledMap<string, CreditNoteRecord>;
-  webhookEndpoints: JournaledMap<string, WebhookEndpointRecord>;
-}
+/** The collections a write request may change (every one but the events), typed from the store's fields. */
+type Collections = Pick<
+  Store,
+  | 'customers'
+  | 'products'
+  | 'prices'
+  | 'taxRates'
+  | 'subscriptions'
+  | 'subscriptionItems'
+  | 'invoices'
+  | 'invoiceItems'
+  | 'paymentIntents'
+  | 'charges'
+  | 'payments'
+  | 'creditNotes'
+  | 'webhookEndpoints'
+>;
 
 /**
  * Stripe object ids: a type prefix then an opaque suffix. Newer objects carry a 24-character suffix
