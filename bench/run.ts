@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { type BuildOptions, buildSync } from 'esbuild';
+import { UNREACHED_CREDENTIAL_PROVIDERS } from '../lib/constructs/revbridge-function';
 import { localSecrets } from '../local/config';
 import { LocalRuntime } from '../local/runtime/runtime';
 import { ensureSynthesized } from '../local/runtime/synth';
@@ -67,6 +68,8 @@ const BUNDLE_OPTIONS: BuildOptions = {
   target: 'node22',
   mainFields: ['module', 'main'],
   banner: { js: "import{createRequire as __r}from'module';const require=__r(import.meta.url);" },
+  // As lib/constructs/revbridge-function.ts bundles: without the credential providers Lambda never reaches.
+  external: [...UNREACHED_CREDENTIAL_PROVIDERS],
   logLevel: 'error',
 };
 
