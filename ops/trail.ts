@@ -183,6 +183,12 @@ export const fullTrail = async (
       system: link.system,
       id: link.id,
     });
+    // A link written one way only (an invoice's, to the ERP) still names the id it points to.
+    ids.set(`${link.entity}#${link.target}#${link.targetId}`, {
+      entity: link.entity,
+      system: link.target,
+      id: link.targetId,
+    });
     if (downstream(link.target) < downstream(link.system)) {
       const reverse = links.find((other) => {
         const back = linkParts(other);

@@ -43,7 +43,9 @@ export const postInvoice = async (
   const alreadyPosted = erpInvoiceId !== undefined;
   if (!erpInvoiceId) {
     erpInvoiceId = await deps.erp.upsertInvoice(invoice, erpCustomerId, erpSubsidiaryId);
-    await deps.links.record(invoiceKey, 'netsuite', erpInvoiceId, event.id);
+    // Forward only: the ERP invoice carries the billing id as its external id, which is how
+    // reconciliation and the trail find their way back (a reverse item was a write per invoice).
+    await deps.links.record(invoiceKey, 'netsuite', erpInvoiceId, event.id, { reverse: false });
   }
 
   const posted: InvoicePosted = {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CheckpointStore } from '../adapters/aws/checkpoint-store';
 import type { ConcurrencyLeases } from '../adapters/aws/concurrency-leases';
 import type { OpenDifferencesStore } from '../adapters/aws/open-differences';
-import type { ErpReader } from '../adapters/netsuite/erp-reader';
+import type { ErpInvoiceRef, ErpReader } from '../adapters/netsuite/erp-reader';
 import type { BillingReader, StripeBillingReader } from '../adapters/stripe/billing-reader';
 import { type CanonicalEvent, canonicalEventId } from '../domain/events';
 import type { LinkQuery, LinksRepository } from '../domain/ports';
@@ -287,6 +287,25 @@ export const runReconciliation = async (
     return compared.flat();
   };
 
+  /**
+   * Which of these ERP invoices revbridge posted: those whose billing invoice (the external id) is
+   * linked to this very ERP invoice. Only the forward link is written (billing → ERP), so one read of
+   * up to LINKS_PER_READ links answers a page's worth; an invoice with no external id, or one whose
+   * billing invoice is linked to another ERP invoice (a duplicate keyed in by hand), is not.
+   */
+  const postedByRevbridge = async (refs: readonly ErpInvoiceRef[]): Promise<boolean[]> => {
+    const keyed = refs.filter(
+      (ref): ref is ErpInvoiceRef & { externalId: string } => ref.externalId !== null,
+    );
+    const queries: LinkQuery[] = keyed.map((ref) => ({
+      key: { entity: 'invoice', system: 'stripe', id: ref.externalId },
+      target: 'netsuite',
+    }));
+    const links = queries.length === 0 ? [] : await retrying(deps, () => deps.links.find(queries));
+    const linked = new Map(keyed.map((ref, index) => [ref.id, links[index] === ref.id]));
+    return refs.map((ref) => linked.get(ref.id) === true);
+  };
+
   /** The difference's records as they are now: the differences they still make (none: it is gone). */
   const recheck = async (tracking: OpenDifferenceTracking, difference: Difference): Promise<Difference[]> => {
     const within = difference.window;
@@ -310,12 +329,10 @@ export const runReconciliation = async (
       case 'erp-invoice-without-billing': {
         const id = difference.erp.id;
         if (!id) return [];
-        const [linked] = await retrying(deps, () =>
-          deps.links.find([{ key: { entity: 'invoice', system: 'netsuite', id }, target: 'stripe' }]),
-        );
-        if (linked !== undefined) return [];
         const erp = await retrying(deps, () => deps.erp.getInvoiceById(id));
         if (!erp) return [];
+        const [posted] = await postedByRevbridge([erp]);
+        if (posted) return [];
         const externalId = erp.externalId;
         const billingExists = externalId
           ? await retrying(deps, () => deps.billing.invoiceExists(externalId))
@@ -374,19 +391,13 @@ export const runReconciliation = async (
         break;
       case 'erpInvoices': {
         const offset = Number(checkpoint.cursor ?? 0);
-        const page = await withLease(deps, () =>
-          retrying(deps, () => deps.erp.listInvoiceIds(window, offset)),
-        );
+        const page = await withLease(deps, () => retrying(deps, () => deps.erp.listInvoices(window, offset)));
         const unlinked: string[] = [];
-        for (let start = 0; start < page.ids.length; start += LINKS_PER_READ) {
-          const ids = page.ids.slice(start, start + LINKS_PER_READ);
-          const queries: LinkQuery[] = ids.map((id) => ({
-            key: { entity: 'invoice', system: 'netsuite', id },
-            target: 'stripe',
-          }));
-          const links = await retrying(deps, () => deps.links.find(queries));
-          ids.forEach((id, index) => {
-            if (links[index] === undefined) unlinked.push(id);
+        for (let start = 0; start < page.invoices.length; start += LINKS_PER_READ) {
+          const refs = page.invoices.slice(start, start + LINKS_PER_READ);
+          const posted = await postedByRevbridge(refs);
+          refs.forEach((ref, index) => {
+            if (!posted[index]) unlinked.push(ref.id);
           });
         }
         const compared = await mapBounded(deps, unlinked, async (id) => {
@@ -399,7 +410,7 @@ export const runReconciliation = async (
           return compareErpInvoice(erp, billingExists, window);
         });
         await found(compared.flat());
-        checkpoint.compared.erpInvoices += page.ids.length;
+        checkpoint.compared.erpInvoices += page.invoices.length;
         advance(checkpoint, page.nextOffset === null ? null : String(page.nextOffset), afterErp);
         break;
       }

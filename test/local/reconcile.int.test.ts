@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
 import { NetSuiteClient } from '../../lambdas/adapters/netsuite/client';
 import type { ReconciliationResult } from '../../lambdas/reconcile/logic';
@@ -128,8 +128,17 @@ describe('reconciliation in the local runtime', () => {
 
   it('compares a clean window without finding a difference', async () => {
     const result = await reconcile();
-    expect(result).toMatchObject({ status: 'complete', open: 0, compared: { invoices: 4 } });
+    expect(result).toMatchObject({ status: 'complete', open: 0, compared: { invoices: 4, erpInvoices: 4 } });
     expect(await reconcileExceptions()).toEqual([]);
+    // Each invoice is linked one way, billing to ERP: the ERP pass knew the four ERP invoices as
+    // revbridge's from their external ids (SuiteQL) and these links, with no item pointing back.
+    const { Items = [] } = await clients.documents.send(new ScanCommand({ TableName: table('Links') }));
+    const invoiceLinks = Items.filter((item) => String(item.pk).startsWith('invoice#')).map(
+      (item) => item.pk,
+    );
+    expect(invoiceLinks.sort()).toEqual(
+      [ids.deleted, ids.altered, ids.unapplied, ids.clean].map((id) => `invoice#stripe#${id}`).sort(),
+    );
   });
 
   it('finds each kind of difference made behind its back, once, with an exception naming both sides', async () => {

@@ -148,17 +148,18 @@ const fakeErp = (invoices: Map<string, ErpInvoice>, orphans: ErpInvoice[] = []):
   async getCreditMemo() {
     return null;
   },
-  async listInvoiceIds(_window, offset) {
-    const ids = [...[...invoices.values()].map((i) => i.id), ...orphans.map((o) => o.id)];
-    const page = ids.slice(offset, offset + 1000);
-    return { ids: page, nextOffset: offset + 1000 < ids.length ? offset + 1000 : null };
+  async listInvoices(_window, offset) {
+    const refs = [...invoices.values(), ...orphans].map((i) => ({ id: i.id, externalId: i.externalId }));
+    const page = refs.slice(offset, offset + 1000);
+    return { invoices: page, nextOffset: offset + 1000 < refs.length ? offset + 1000 : null };
   },
 });
 
 const depsFor = (count: number, erpInvoices: Map<string, ErpInvoice>, orphans: ErpInvoice[] = []) => {
   const reported: Difference[] = [];
   const checkpoints = memoryCheckpoints();
-  const linked = new Set([...erpInvoices.values()].map((i) => i.id));
+  // Posting links each billing invoice forward to its ERP invoice (billing id → ERP id).
+  const linked = new Map([...erpInvoices.entries()].map(([billingId, invoice]) => [billingId, invoice.id]));
   return {
     reported,
     checkpoints,
@@ -168,7 +169,7 @@ const depsFor = (count: number, erpInvoices: Map<string, ErpInvoice>, orphans: E
       links: {
         async find(queries: readonly { key: { id: string } }[]) {
           if (queries.length > 100) throw new Error('BatchGetItem takes at most 100 keys');
-          return queries.map((q) => (linked.has(q.key.id) ? 'in_x' : undefined));
+          return queries.map((q) => linked.get(q.key.id));
         },
       },
       report: async (difference: Difference) => {

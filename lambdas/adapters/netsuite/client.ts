@@ -56,6 +56,7 @@ const THROTTLE_CODES = new Set([
 ]);
 
 const RECORD_PATH = '/services/rest/record/v1';
+const QUERY_PATH = '/services/rest/query/v1';
 
 /**
  * Sublists whose lines a write replaces instead of appending to. Without `replace`, NetSuite adds the
@@ -165,6 +166,31 @@ export class NetSuiteClient {
   }
 
   /**
+   * One page of a SuiteQL query's rows (`POST /services/rest/query/v1/suiteql`, `Prefer: transient`),
+   * at most 1000 a page. Column names come back in lower case (`externalid`), values as strings.
+   * https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_157909186990.html
+   */
+  async suiteql(
+    q: string,
+    page: { readonly limit: number; readonly offset: number },
+  ): Promise<{ rows: Record<string, unknown>[]; hasMore: boolean }> {
+    const query = new URLSearchParams({ limit: String(page.limit), offset: String(page.offset) });
+    const response = await this.request(
+      'POST',
+      `${QUERY_PATH}/suiteql?${query.toString()}`,
+      { q },
+      {
+        prefer: 'transient',
+      },
+    );
+    const body = (await response.json()) as { items?: Record<string, unknown>[]; hasMore?: unknown };
+    return {
+      rows: (body.items ?? []).map(({ links: _links, ...row }) => row),
+      hasMore: body.hasMore === true,
+    };
+  }
+
+  /**
    * Updates the fields the body names on the record with this external id (NetSuite accepts `eid:` in
    * place of the internal id). `false` when no such record exists.
    */
@@ -200,6 +226,7 @@ export class NetSuiteClient {
     method: 'GET' | 'PUT' | 'POST' | 'PATCH',
     path: string,
     body?: unknown,
+    headers?: Readonly<Record<string, string>>,
   ): Promise<Response> {
     const credentials = await this.options.credentials();
     const url = `${this.options.baseUrl}${path}`;
@@ -225,6 +252,7 @@ export class NetSuiteClient {
         headers: {
           authorization,
           accept: 'application/json',
+          ...headers,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

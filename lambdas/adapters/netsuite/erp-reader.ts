@@ -5,16 +5,26 @@ import type { NetSuiteClient, NetSuiteRecord } from './client';
 /** NetSuite's REST collections serve at most 1000 ids a page. */
 export const NETSUITE_PAGE_LIMIT = 1000;
 
+/** An ERP invoice as a list names it: enough to tell whether revbridge posted it. */
+export interface ErpInvoiceRef {
+  readonly id: string;
+  readonly externalId: string | null;
+}
+
 /** What reconciliation reads from the ERP. */
 export interface ErpReader {
   getInvoice(externalId: string): Promise<ErpInvoice | null>;
   getInvoiceById(id: string): Promise<ErpInvoice | null>;
   getCreditMemo(externalId: string): Promise<ErpCreditMemo | null>;
-  /** One page of the ids of ERP invoices dated in the window; `nextOffset` null on the last page. */
-  listInvoiceIds(
+  /**
+   * One page of the ERP invoices dated in the window, each as its internal id and external id (the
+   * billing invoice id revbridge posted it under; null for one keyed in by hand); `nextOffset` null
+   * on the last page.
+   */
+  listInvoices(
     window: ReconciliationWindow,
     offset: number,
-  ): Promise<{ ids: string[]; nextOffset: number | null }>;
+  ): Promise<{ invoices: ErpInvoiceRef[]; nextOffset: number | null }>;
 }
 
 const refId = (value: unknown): string | undefined =>
@@ -34,7 +44,7 @@ export class NetSuiteErpReader implements ErpReader {
   private readonly isoById: ReadonlyMap<string, string>;
 
   constructor(
-    private readonly client: Pick<NetSuiteClient, 'getByExternalId' | 'getById' | 'list'>,
+    private readonly client: Pick<NetSuiteClient, 'getByExternalId' | 'getById' | 'suiteql'>,
     currencyIds: Readonly<Record<string, string>>,
     private readonly pageLimit = NETSUITE_PAGE_LIMIT,
   ) {
@@ -63,11 +73,20 @@ export class NetSuiteErpReader implements ErpReader {
     return (await this.client.getByExternalId('salesOrder', externalId))?.id ?? null;
   }
 
-  async listInvoiceIds(window: ReconciliationWindow, offset: number) {
-    // Transaction dates are days: the day range covers the window (the comparison decides, not the filter).
-    const q = `tranDate ON_OR_AFTER "${window.from.slice(0, 10)}" AND tranDate ON_OR_BEFORE "${window.to.slice(0, 10)}"`;
-    const page = await this.client.list('invoice', { q, limit: this.pageLimit, offset });
-    return { ids: page.ids, nextOffset: page.hasMore ? offset + page.ids.length : null };
+  async listInvoices(window: ReconciliationWindow, offset: number) {
+    // SuiteQL, not the record list: the list names internal ids only, and telling a posted invoice from
+    // one keyed in by hand needs its external id. Transaction dates are days: the day range covers the
+    // window (the comparison decides, not the filter). The window's bounds are ISO timestamps it parsed.
+    const day = (iso: string) => `TO_DATE('${iso.slice(0, 10)}', 'YYYY-MM-DD')`;
+    const q =
+      "SELECT id, externalid FROM transaction WHERE type = 'CustInvc'" +
+      ` AND trandate >= ${day(window.from)} AND trandate <= ${day(window.to)} ORDER BY id`;
+    const page = await this.client.suiteql(q, { limit: this.pageLimit, offset });
+    const invoices = page.rows.map((row) => ({
+      id: String(row.id),
+      externalId: typeof row.externalid === 'string' && row.externalid !== '' ? row.externalid : null,
+    }));
+    return { invoices, nextOffset: page.hasMore ? offset + invoices.length : null };
   }
 
   private currencyOf(record: NetSuiteRecord): string | null {

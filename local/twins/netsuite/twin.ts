@@ -20,6 +20,7 @@ import {
   REFERENCE_TYPES,
   RecordStore,
 } from './store';
+import { QUERY_PATH, runSuiteQl } from './suiteql';
 
 export const NETSUITE_TWIN_DEFAULT_PORT = 4020;
 
@@ -251,6 +252,7 @@ export async function startNetSuiteTwin(options: NetSuiteTwinOptions = {}): Prom
 
 function route(req: TwinRequest, store: RecordStore, auth: TokenBasedAuth): TwinResponse {
   auth.verify(req.method, req.url, req.headers.authorization);
+  if (req.path === `${QUERY_PATH}/suiteql`) return suiteql(req, store);
   if (!req.path.startsWith(`${RECORD_PATH}/`)) {
     throw new NetSuiteError(404, 'NONEXISTENT_ID', `The requested URL ${req.path} does not exist.`, {
       'o:urlPath': req.path,
@@ -336,7 +338,25 @@ function route(req: TwinRequest, store: RecordStore, auth: TokenBasedAuth): Twin
   }
 }
 
-function list(req: TwinRequest, store: RecordStore, type: AnyRecordType, base: string): TwinResponse {
+function suiteql(req: TwinRequest, store: RecordStore): TwinResponse {
+  if (req.method !== 'POST') throw methodNotAllowed(req.method, 'SuiteQL queries are POSTed.');
+  const prefer = req.headers.prefer;
+  if (!(typeof prefer === 'string' && /\btransient\b/i.test(prefer))) {
+    throw new NetSuiteError(400, 'INVALID_VALUE', 'SuiteQL requests need the header Prefer: transient.');
+  }
+  const { limit, offset } = pageParams(req);
+  const q = jsonBody(req).q;
+  if (typeof q !== 'string' || q.trim() === '') {
+    throw new NetSuiteError(400, 'INVALID_CONTENT', 'The request body must name the query as "q".');
+  }
+  return {
+    status: 200,
+    headers: { 'Content-Type': COLLECTION },
+    body: runSuiteQl(store, q, { limit, offset }, req.url),
+  };
+}
+
+function pageParams(req: TwinRequest): { limit: number; offset: number } {
   const limit = intParam(req, 'limit', DEFAULT_LIMIT);
   const offset = intParam(req, 'offset', 0);
   if (limit < 1 || limit > MAX_LIMIT) {
@@ -349,6 +369,11 @@ function list(req: TwinRequest, store: RecordStore, type: AnyRecordType, base: s
       'o:errorQueryParam': 'offset',
     });
   }
+  return { limit, offset };
+}
+
+function list(req: TwinRequest, store: RecordStore, type: AnyRecordType, base: string): TwinResponse {
+  const { limit, offset } = pageParams(req);
   const q = req.query.get('q');
   const filter = q === null || q.trim() === '' ? undefined : parseQuery(q);
   const all = store
