@@ -25,6 +25,8 @@ export const handler = eventConsumer({
   // A throttled or failing ERP: 15 s doubling per receive, never sooner than its Retry-After. An
   // invoice not posted yet is a race expected to settle in seconds: 3 s doubling (see INVOICE_NOT_POSTED).
   retryPolicy: retryPolicyAwaiting(15, [INVOICE_NOT_POSTED]),
+  // A batch's records share one NetSuite lease while the account has room (NetSuiteClient.sharingLease).
+  aroundBatch: (work) => netsuite.sharingLease(work),
   handle: async (event) => {
     const result = await applyPayment(event, deps);
     if (result.outcome === 'applied') {

@@ -36,6 +36,8 @@ export const handler = eventConsumer({
   // A throttled or failing vendor: 15 s doubling per receive, never sooner than its Retry-After. A
   // credit note whose invoice, or a void whose memo, is not posted yet waits from 3 s.
   retryPolicy: retryPolicyAwaiting(15, [INVOICE_NOT_POSTED, CREDIT_MEMO_NOT_POSTED]),
+  // A batch's records share one NetSuite lease while the account has room (NetSuiteClient.sharingLease).
+  aroundBatch: (work) => netsuite.sharingLease(work),
   handle: async (event) => {
     const result = await postCreditMemo(event, deps);
     metrics.addMetric(

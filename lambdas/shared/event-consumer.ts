@@ -93,6 +93,11 @@ export interface EventConsumerOptions<T extends EventType, R> {
   /** The queue the records come from, to delay a failed record's redelivery. */
   readonly queueUrl: string;
   readonly retryPolicy: RetryPolicy;
+  /**
+   * Wraps each batch's work, e.g. in the NetSuite client's `sharingLease`, so the batch's records
+   * (one at a time) share one account lease. @default the work alone
+   */
+  readonly aroundBatch?: <B>(work: () => Promise<B>) => Promise<B>;
 }
 
 /**
@@ -201,7 +206,8 @@ export const eventConsumer = <T extends EventType, R>(options: EventConsumerOpti
     });
   return middy(async (event: SQSEvent, context: Context) => {
     idempotencyConfig.registerLambdaContext(context);
-    return processBatch(event, context);
+    const work = () => processBatch(event, context);
+    return options.aroundBatch ? options.aroundBatch(work) : work();
   })
     .use(injectLambdaContext(logger))
     .use(logMetrics(options.metrics));

@@ -46,6 +46,8 @@ export const handler = eventConsumer({
     baseSeconds: 15,
     baseSecondsByCode: { SalesOrderNotLinkedYet: 3, SubscriptionNotLinkedYet: 3 },
   },
+  // A batch's records share one NetSuite lease while the account has room (NetSuiteClient.sharingLease).
+  aroundBatch: (work) => shared.netsuite.sharingLease(work),
   handle: async (event) => {
     const result = await syncSubscription(event, deps);
     if (result.outcome === 'synced' && result.orderChanged) {

@@ -147,4 +147,126 @@ describe('NetSuite REST client under the account concurrency leases', () => {
     });
     expect(log).toEqual(['acquire (lasts 40000 ms if never given back)']);
   });
+
+  it('shares one lease among the requests of a sharingLease scope, up to requestsPerLease, and gives it back at the end', async () => {
+    const log: string[] = [];
+    let taken = 0;
+    const leases: ConcurrencyLeases = {
+      async acquire() {
+        const lease = ++taken;
+        log.push(`acquire ${lease}`);
+        return async () => {
+          log.push(`release ${lease}`);
+        };
+      },
+    };
+    const client = new NetSuiteClient({
+      baseUrl: 'https://tstdrv1.example',
+      credentials,
+      leases,
+      requestsPerLease: 3,
+      fetchImpl: (async () => {
+        log.push('request');
+        return new Response(null, {
+          status: 204,
+          headers: { location: 'https://tstdrv1.example/services/rest/record/v1/invoice/981' },
+        });
+      }) as unknown as typeof fetch,
+    });
+    await client.sharingLease(async () => {
+      for (let n = 1; n <= 4; n += 1) await client.upsert('invoice', `in_${n}`, {});
+    });
+    expect(log).toEqual([
+      'acquire 1',
+      'request',
+      'request',
+      'request',
+      'release 1',
+      'acquire 2',
+      'request',
+      'release 2',
+    ]);
+  });
+
+  it('takes a lease of its own for a request made while the shared one is in flight, so the limit holds', async () => {
+    let held = 0;
+    let most = 0;
+    const leases: ConcurrencyLeases = {
+      async acquire() {
+        held += 1;
+        return async () => {
+          held -= 1;
+        };
+      },
+    };
+    let inFlight = 0;
+    const client = new NetSuiteClient({
+      baseUrl: 'https://tstdrv1.example',
+      credentials,
+      leases,
+      fetchImpl: (async () => {
+        inFlight += 1;
+        // Every request in flight is covered by a lease of its own.
+        most = Math.max(most, inFlight);
+        expect(held).toBeGreaterThanOrEqual(inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight -= 1;
+        return new Response(null, {
+          status: 204,
+          headers: { location: 'https://tstdrv1.example/services/rest/record/v1/invoice/981' },
+        });
+      }) as unknown as typeof fetch,
+    });
+    await client.sharingLease(() =>
+      Promise.all([1, 2, 3].map((n) => client.upsert('invoice', `in_${n}`, {}))),
+    );
+    expect(most).toBe(3);
+    expect(held).toBe(0);
+  });
+
+  it('does not reuse a held lease that could expire before the request times out', async () => {
+    const log: string[] = [];
+    let now = 1_000_000;
+    const realNow = Date.now;
+    Date.now = () => now;
+    try {
+      const leases: ConcurrencyLeases = {
+        async acquire(_deadline, leaseMs) {
+          log.push(`acquire for ${leaseMs} ms`);
+          return async () => {
+            log.push('release');
+          };
+        },
+      };
+      const client = new NetSuiteClient({
+        baseUrl: 'https://tstdrv1.example',
+        credentials,
+        timeoutMs: 10_000,
+        leases,
+        fetchImpl: (async () => {
+          log.push('request');
+          // A slow answer: 30 s of the lease's 40 gone, less left than a request's 10 s timeout + 5 s.
+          now += 30_000;
+          return new Response(null, {
+            status: 204,
+            headers: { location: 'https://tstdrv1.example/services/rest/record/v1/invoice/981' },
+          });
+        }) as unknown as typeof fetch,
+      });
+      await client.sharingLease(async () => {
+        await client.upsert('invoice', 'in_1', {});
+        await client.upsert('invoice', 'in_2', {});
+      });
+    } finally {
+      Date.now = realNow;
+    }
+    expect(log).toEqual([
+      'acquire for 40000 ms',
+      'request',
+      'release',
+      'acquire for 40000 ms',
+      'request',
+      'release',
+    ]);
+  });
 });

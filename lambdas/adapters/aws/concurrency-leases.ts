@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../../shared/errors';
 
-/** Gives back a lease; safe to call twice, and after the lease expired. */
-export type ReleaseLease = () => Promise<void>;
+/**
+ * Gives back a lease; safe to call twice, and after the lease expired. `crowded`: the lease was the
+ * last free one when it was taken (others may be waiting), so it should be given back as soon as
+ * its request is done rather than kept for the next.
+ */
+export type ReleaseLease = (() => Promise<void>) & { readonly crowded?: boolean };
 
 /** A bounded number of concurrent holders of one vendor account, shared by every function that calls it. */
 export interface ConcurrencyLeases {
@@ -66,14 +70,16 @@ export const dynamoConcurrencyLeases = (
         },
       );
 
-  const tryTake = async (leaseId: string, leaseMs: number): Promise<boolean> => {
+  /** Takes the lease if there is room: the leases then held (this one included), else undefined. */
+  const tryTake = async (leaseId: string, leaseMs: number): Promise<number | undefined> => {
     created ??= createItem().catch((error: unknown) => {
       created = undefined;
       throw error;
     });
     await created;
     try {
-      await documents.send(
+      // The item comes back at no extra cost (a write is billed by the item's size either way).
+      const { Attributes } = await documents.send(
         new UpdateCommand({
           TableName: tableName,
           Key: key,
@@ -81,11 +87,12 @@ export const dynamoConcurrencyLeases = (
           ConditionExpression: 'size(holders) < :limit',
           ExpressionAttributeNames: { '#lease': leaseId },
           ExpressionAttributeValues: { ':expires': now() + leaseMs, ':limit': options.limit },
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return true;
+      return Object.keys((Attributes?.holders ?? {}) as Record<string, number>).length || 1;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) return undefined;
       throw error;
     }
   };
@@ -126,8 +133,9 @@ export const dynamoConcurrencyLeases = (
       const leaseId = randomUUID();
       let waits = 0;
       for (;;) {
-        if (await tryTake(leaseId, leaseMs)) {
-          return async () => {
+        const held = await tryTake(leaseId, leaseMs);
+        if (held !== undefined) {
+          const release = async () => {
             await documents.send(
               new UpdateCommand({
                 TableName: tableName,
@@ -137,6 +145,7 @@ export const dynamoConcurrencyLeases = (
               }),
             );
           };
+          return Object.assign(release, { crowded: held >= options.limit });
         }
         // Refused: wait by reading the item until it shows a lease free (or one expired, removed
         // here), and only then try to take one again. A read is 1 RRU and a refused take 1 WRU, five

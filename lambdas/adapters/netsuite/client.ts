@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
 import { networkError, PermanentError, parseRetryAfter, TransientError } from '../../shared/errors';
-import type { ConcurrencyLeases } from '../aws/concurrency-leases';
+import type { ConcurrencyLeases, ReleaseLease } from '../aws/concurrency-leases';
 
 /**
  * NetSuite REST record API client: token-based authentication (OAuth 1.0a, HMAC-SHA256, realm =
@@ -33,6 +33,21 @@ export interface NetSuiteClientOptions {
   readonly leases?: ConcurrencyLeases;
   /** Longest a request waits for a lease before failing with `LeaseUnavailable`. @default 20000 */
   readonly leaseWaitMs?: number;
+  /**
+   * Inside `sharingLease`, how many requests in a row one lease serves before it is given back: each
+   * lease taken and given back is two writes to the leases table, so a batch's records share one.
+   * @default 5
+   */
+  readonly requestsPerLease?: number;
+}
+
+/** A lease kept between the requests of one `sharingLease` scope. */
+interface HeldLease {
+  readonly release: ReleaseLease;
+  /** The earliest the lease can expire (it was taken no sooner than this minus its length). */
+  readonly expiresAt: number;
+  uses: number;
+  busy: boolean;
 }
 
 export type RecordType = 'customer' | 'salesOrder' | 'invoice' | 'customerPayment' | 'creditMemo';
@@ -82,10 +97,72 @@ const replaceQuery = (options: WriteOptions | undefined): URLSearchParams | unde
 export class NetSuiteClient {
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
+  private sharing = 0;
+  private held: HeldLease | undefined;
 
   constructor(private readonly options: NetSuiteClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.fetchImpl = options.fetchImpl ?? fetch;
+  }
+
+  /**
+   * Runs `work` with one account lease serving its requests one after another (up to
+   * `requestsPerLease`, then another is taken), given back when `work` ends: a queue consumer wraps a
+   * batch in it, whose records run one at a time. A lease that was the account's last free one is
+   * not kept (under a backlog, holding it between records would leave the account idle while others
+   * wait). A request made while the held lease is in use (two at once) takes a lease of its own, so
+   * the account's limit holds whatever `work` does.
+   */
+  async sharingLease<T>(work: () => Promise<T>): Promise<T> {
+    this.sharing += 1;
+    try {
+      return await work();
+    } finally {
+      this.sharing -= 1;
+      if (this.sharing === 0) await this.dropHeld();
+    }
+  }
+
+  private async dropHeld(): Promise<void> {
+    const held = this.held;
+    this.held = undefined;
+    // A lease not given back expires on its own.
+    await held?.release().catch(() => undefined);
+  }
+
+  /** A lease for one request: the held one when it is free, fresh and not used up, else a new one. */
+  private async leaseForRequest(): Promise<() => Promise<void>> {
+    const leases = this.options.leases;
+    if (!leases) return async () => undefined;
+    const held = this.held;
+    if (this.sharing > 0 && held && !held.busy) {
+      // Only while it outlasts this request's timeout with room to spare: an expired lease is anyone's.
+      if (held.expiresAt - Date.now() > this.timeoutMs + 5_000) {
+        held.busy = true;
+        held.uses += 1;
+        return this.doneWith(held);
+      }
+      await this.dropHeld();
+    }
+    // A lease lasts past the request's timeout if never given back (an environment killed mid-call).
+    const leaseMs = this.timeoutMs + 30_000;
+    const before = Date.now();
+    const release = await leases.acquire(before + (this.options.leaseWaitMs ?? 20_000), leaseMs);
+    // The last free lease is not kept: others may be waiting for it (a backlog keeps the account full).
+    if (this.sharing > 0 && !this.held && !release.crowded) {
+      const mine: HeldLease = { release, expiresAt: before + leaseMs, uses: 1, busy: true };
+      this.held = mine;
+      return this.doneWith(mine);
+    }
+    // NetSuite frees the slot once it has answered; a lease not given back expires on its own.
+    return () => release().catch(() => undefined);
+  }
+
+  private doneWith(held: HeldLease): () => Promise<void> {
+    return async () => {
+      held.busy = false;
+      if (held.uses >= (this.options.requestsPerLease ?? 5) && this.held === held) await this.dropHeld();
+    };
   }
 
   /** Creates or replaces the record whose external id is given; returns its internal id. */
@@ -240,11 +317,7 @@ export class NetSuiteClient {
       oauth.authorize({ url, method }, { key: credentials.tokenId, secret: credentials.tokenSecret }),
     ).Authorization;
 
-    // A lease lasts past the request's timeout if never given back (an environment killed mid-call).
-    const release = await this.options.leases?.acquire(
-      Date.now() + (this.options.leaseWaitMs ?? 20_000),
-      this.timeoutMs + 30_000,
-    );
+    const done = await this.leaseForRequest();
     let response: Response;
     try {
       response = await this.fetchImpl(url, {
@@ -261,8 +334,7 @@ export class NetSuiteClient {
     } catch (error) {
       throw networkError(`NetSuite ${method} ${path} did not answer`, error);
     } finally {
-      // NetSuite frees the slot once it has answered; a lease not given back expires on its own.
-      await release?.().catch(() => undefined);
+      await done();
     }
     if (response.ok) return response;
     throw await classifyFailure(response, method, path);
