@@ -63,19 +63,21 @@ const erpRecord = (i) => {
   return { id: String(500000 + i), externalId: 'in_bench_' + pad(i), currency: { id: '1' }, total: amount,
     amountPaid: paid(i) && kind !== 'unapplied' ? amount : 0 };
 };
-const erpIds = (function* () { for (let i = 0; i < count; i += 1) if (kindOf(i) !== 'missing') yield String(500000 + i); for (let k = 0; k < orphans; k += 1) yield String(900000 + k); });
+const erpRows = (function* () { for (let i = 0; i < count; i += 1) if (kindOf(i) !== 'missing') yield { links: [], id: String(500000 + i), externalid: 'in_bench_' + pad(i) }; for (let k = 0; k < orphans; k += 1) yield { links: [], id: String(900000 + k) }; });
 const listed = count - Math.floor(count / 1000) + orphans;
 const netsuite = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
-  const path = decodeURIComponent(url.pathname.replace('/services/rest/record/v1/invoice', ''));
-  if (path === '' ) {
+  if (url.pathname === '/services/rest/query/v1/suiteql') {
+    // The query's body is not read: every page is of the one query reconciliation sends.
+    req.resume();
     const offset = Number(url.searchParams.get('offset'));
     const limit = Number(url.searchParams.get('limit'));
     const items = [];
     let n = 0;
-    for (const id of erpIds()) { if (n >= offset + limit) break; if (n >= offset) items.push({ id }); n += 1; }
-    return json(res, 200, { count: items.length, hasMore: offset + items.length < listed, items, offset, totalResults: listed });
+    for (const row of erpRows()) { if (n >= offset + limit) break; if (n >= offset) items.push(row); n += 1; }
+    return json(res, 200, { links: [], count: items.length, hasMore: offset + items.length < listed, items, offset, totalResults: listed });
   }
+  const path = decodeURIComponent(url.pathname.replace('/services/rest/record/v1/invoice', ''));
   const key = path.slice(1);
   if (key.startsWith('eid:in_bench_')) {
     const i = Number(key.slice(13));
@@ -170,10 +172,11 @@ const reconcileWindow = async (count: number) => {
         }),
         { USD: '1' },
       ),
-      // Every ERP invoice revbridge posted has its reverse link; the orphans (900000+) have none.
+      // Every billing invoice revbridge posted is linked to its ERP invoice; the orphans (900000+)
+      // have no external id, so no link is asked for them.
       links: {
         find: async (queries: readonly { key: { id: string } }[]) =>
-          queries.map((query) => (Number(query.key.id) < 900_000 ? 'in_bench' : undefined)),
+          queries.map((query) => String(500_000 + Number(query.key.id.slice('in_bench_'.length)))),
       },
       report: async () => {
         reported += 1;
